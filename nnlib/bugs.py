@@ -1,0 +1,134 @@
+"""Deliberate bugs, by name, switched on inside a `with` block.
+
+    with bugs.enabled("shallow_copy"):
+        report = gradient_check(params, X, Y, method="loop")
+
+Each bug swaps one function (or constant) of nnlib for a buggy one and the `with` block
+puts the correct one back whatever happens, so the correct code has no `if bug:` in it.
+Bugs combine: enabled("stray_inv_m", "missing_inv_m") applies both.
+"""
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import gradcheck, model
+
+
+def _relu_deriv_in_place(x):
+    x[...] = x > 0  # writes the 0/1 mask over the array it was given: the cache entry
+    return x
+
+
+def _scale_grads(factor_of_M):
+    def wrap(backward):
+        def scaled(params, cache, Y, keep_prob=1.0):
+            factor = factor_of_M(Y.shape[1])
+            return {k: g * factor for k, g in backward(params, cache, Y, keep_prob).items()}
+        return scaled
+    return wrap
+
+
+def _sorted_grad_vector(grads, keys):
+    return np.concatenate([grads[k].reshape(-1) for k in sorted(grads)])
+
+
+@dataclass(frozen=True)
+class Bug:
+    name: str
+    where: str          # "backprop", "dropout backward" or "the gradient check"
+    summary: str        # one line: what the buggy code does
+    fingerprint: str    # what the check shows, and why
+    patches: tuple      # (module, attribute, function of the current value -> new value)
+    methods: tuple = gradcheck.METHODS   # check methods that run the buggy code
+    keep_prob: float = 1.0               # the dropout setting that makes it visible
+    seen_by_check: bool = True
+
+
+REGISTRY = {b.name: b for b in (
+    Bug("inplace_relu_deriv", "backprop",
+        "relu_deriv writes its 0/1 mask into the array it is given, and backward takes the "
+        "derivative on the cached activation A1",
+        "A1 becomes a 0/1 mask before dW2 = dZ2 A1^T reads it, so dW2 is wrong while dW1, db1 "
+        "and db2 stay right; a difference of about 0.06",
+        ((model, "relu_deriv", lambda old: _relu_deriv_in_place),
+         (model, "RELU_DERIV_INPUT", lambda old: "A"))),
+    Bug("inplace_relu_deriv_z", "backprop",
+        "the same in-place relu_deriv, but taken on the cached Z1",
+        "invisible to the check: nothing reads Z1 after the derivative, so every gradient is "
+        "right, yet the cache now holds a 0/1 mask in Z1. The report's cache check sees it.",
+        ((model, "relu_deriv", lambda old: _relu_deriv_in_place),),
+        seen_by_check=False),
+    Bug("shallow_copy", "the loop check's parameter copy",
+        "the loop check copies the parameters with dict.copy(), which shares the arrays",
+        "theta+eps is written into the caller's array, so the minus copy starts from theta+eps "
+        "and J_minus is evaluated at theta: every numeric gradient is half the true one, "
+        "r = 2 and the difference is |1-2|/(1+2) = 1/3 exactly",
+        ((gradcheck, "copy_params", lambda old: dict.copy),),
+        methods=("loop", "sampled")),
+    Bug("stray_inv_m", "backprop",
+        "every parameter gradient is divided by M once more",
+        "analytic = true/M, so r = 1/M and the difference is (1-1/M)/(1+1/M) = (M-1)/(M+1): "
+        "7/9 at M = 8, 63/65 at M = 64, and 0 at M = 1, where dividing by 1 changes nothing",
+        ((model, "backward", _scale_grads(lambda M: 1.0 / M)),)),
+    Bug("missing_inv_m", "backprop",
+        "dZ of the output layer is A - Y, without the 1/M of the averaged cost",
+        "analytic = M x true, so r = M and the difference is again (M-1)/(M+1); only the "
+        "per-parameter ratio (M instead of 1/M) tells it from stray_inv_m. Together the two cancel.",
+        ((model, "backward", _scale_grads(lambda M: float(M))),)),
+    Bug("missing_relu_mask", "backprop",
+        "backward forgets the ReLU derivative: dZ1 = dA1",
+        "dW1 and db1 also get gradient from units whose ReLU was off; dW2 and db2 stay right",
+        ((model, "relu_deriv", lambda old: np.ones_like),)),
+    Bug("missing_keep_prob_scale", "dropout backward",
+        "dropout's backward applies the mask but forgets the 1/keep_prob the forward pass used",
+        "with dropout on, dW1 and db1 come out keep_prob times too small (ratio = keep_prob); "
+        "with keep_prob = 1 it does nothing, so a check without dropout cannot see it",
+        ((model, "dropout_backward", lambda old: lambda dA, D, keep_prob: dA * D),),
+        keep_prob=0.8),
+    Bug("key_order_mismatch", "the check's comparison",
+        "the check flattens the gradients in sorted key order (dW1, dW2, db1, db2) but the "
+        "parameters in network order (W1, b1, W2, b2)",
+        "every gradient is right, but entries are compared with the wrong partners: W1 lines "
+        "up, the rest does not, and the difference is large",
+        ((gradcheck, "grad_vector", lambda old: _sorted_grad_vector),)),
+)}
+
+_active = []
+
+
+def active():
+    """Names of the bugs switched on right now, in the order they were switched on."""
+    return list(_active)
+
+
+def get(name):
+    if name not in REGISTRY:
+        raise ValueError(f"unknown bug {name!r}; known bugs: {', '.join(REGISTRY)}")
+    return REGISTRY[name]
+
+
+@contextmanager
+def enabled(*names):
+    """Switch the named bugs on for the body of the `with` block; always switch them off after."""
+    if len(names) == 1 and isinstance(names[0], (list, tuple)):
+        names = tuple(names[0])
+    chosen = [get(n) for n in names]
+    if len(set(names)) != len(names):
+        raise ValueError(f"a bug is named twice in {list(names)}")
+    undo = []
+    try:
+        for bug in chosen:
+            for module, attr, make in bug.patches:
+                old = getattr(module, attr)
+                undo.append((module, attr, old))
+                setattr(module, attr, make(old))
+            _active.append(bug.name)
+        yield [b.name for b in chosen]
+    finally:
+        for module, attr, old in reversed(undo):
+            setattr(module, attr, old)
+        for bug in chosen:
+            if bug.name in _active:
+                _active.remove(bug.name)

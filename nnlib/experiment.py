@@ -1,0 +1,72 @@
+"""One gradient check of the default network on real digits, with bugs switched on by name.
+
+The CLI, the bug-lab widgets and the notebooks' tables all run checks through `run`, so
+a number shown anywhere is the number this function computes for that configuration.
+"""
+
+from functools import lru_cache
+
+import numpy as np
+
+from . import bugs, gradcheck, model
+from .data import load_mnist
+
+METHODS = ("auto",) + gradcheck.METHODS
+
+
+@lru_cache(maxsize=8)
+def batch_and_params(batch, seed):
+    """The first `batch` training digits of the split drawn with `seed`, and He-initialised
+    784 -> 10 -> 10 parameters from the same seed. Cached: the widgets call this often."""
+    X, Y, _ = load_mnist(np.random.default_rng(seed))["train"]
+    params = model.init_params(np.random.default_rng(seed))
+    for arr in (X, Y, *params.values()):
+        arr.flags.writeable = False  # shared between calls: nobody may change them
+    return X[:, :batch], Y[:, :batch], params
+
+
+def resolve(bug_names=(), method="auto", keep_prob=None, masks="frozen"):
+    """Check the combination and fill in defaults; return (method, keep_prob).
+
+    method "auto" is the fast check unless a chosen bug lives only in the loop checker.
+    keep_prob None is 1 (no dropout) unless a chosen bug or fresh masks need dropout.
+    Raises ValueError naming what cannot be combined and what to choose instead.
+    """
+    chosen = [bugs.get(name) for name in bug_names]
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    if masks not in ("frozen", "fresh"):
+        raise ValueError(f"unknown masks {masks!r}; choose frozen or fresh")
+    if method == "auto":
+        method = "fast" if all("fast" in b.methods for b in chosen) and masks == "frozen" else "loop"
+    for b in chosen:
+        if method not in b.methods:
+            raise ValueError(f"{b.name} lives in {b.where}, which the {method} check does not run; "
+                             f"use method {' or '.join(b.methods)}")
+    if keep_prob is None:
+        keep_prob = min([b.keep_prob for b in chosen] + [0.8 if masks == "fresh" else 1.0])
+    if not (isinstance(keep_prob, (int, float)) and 0.0 < keep_prob <= 1.0):
+        raise ValueError(f"keep_prob must be in (0, 1] (1 switches dropout off), got {keep_prob!r}")
+    for b in chosen:
+        if b.keep_prob < 1.0 and keep_prob == 1.0:
+            raise ValueError(f"{b.name} only acts with dropout on; give keep_prob < 1 "
+                             f"(for example {b.keep_prob:g})")
+    if masks == "fresh" and keep_prob == 1.0:
+        raise ValueError("fresh masks only mean something with dropout on; give keep_prob < 1")
+    if masks == "fresh" and method == "fast":
+        raise ValueError("the fast check always reuses one set of masks; use method loop, "
+                         "sampled or directional with fresh masks")
+    return method, keep_prob
+
+
+def run(bug_names=(), batch=64, seed=0, method="auto", keep_prob=None, masks="frozen", k=25):
+    """Gradient check of the default network on `batch` digits with the named bugs on."""
+    if not isinstance(batch, (int, np.integer)) or not 1 <= batch <= 4000:
+        raise ValueError(f"batch must be a whole number from 1 to 4000 (the training split), got {batch!r}")
+    bug_names = tuple(bug_names)
+    method, keep_prob = resolve(bug_names, method, keep_prob, masks)
+    X, Y, shared = batch_and_params(int(batch), seed)
+    params = {k_: v.copy() for k_, v in shared.items()}
+    with bugs.enabled(*bug_names):
+        return gradcheck.gradient_check(params, X, Y, method=method, keep_prob=keep_prob,
+                                        masks=masks, rng=np.random.default_rng(seed), k=k)
