@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-MNIST_PATH = Path(__file__).resolve().parent / "data" / "mnist_5k.npz"
+MNIST_PATH = Path(__file__).resolve().parent / "mnist_5k.npz"
 MNIST_SHA256 = "4272d9557978479a159f1012f6d25fbc449bb89b8462a614358d1a7c10d85a42"
 N_CLASSES = 10
 
@@ -38,7 +38,7 @@ def _read_verified(path=MNIST_PATH, sha256=MNIST_SHA256):
     digest = hashlib.sha256(raw).hexdigest()
     if digest != sha256:
         raise ValueError(f"{path} has SHA-256 {digest}, expected {sha256}: the file is damaged "
-                         "or was replaced. Restore it with `git checkout -- nnlib/data` or "
+                         "or was replaced. Restore it with `git checkout -- nnlib/mnist_5k.npz` or "
                          "rebuild it with scripts/make_mnist_subset.py.")
     with np.load(path, allow_pickle=False) as f:
         images, labels = f["images"], f["labels"]
@@ -63,7 +63,7 @@ def load_mnist(rng, n_train=4000, n_val=500, n_test=500):
     order = rng.permutation(len(labels))
     bounds = np.cumsum([0, n_train, n_val, n_test])
     splits = {}
-    for name, lo, hi in zip(("train", "val", "test"), bounds[:-1], bounds[1:]):
+    for name, lo, hi in zip(("train", "val", "test"), bounds[:-1], bounds[1:], strict=True):
         idx = order[lo:hi]
         X = images[idx].T / 255.0
         y = labels[idx].astype(np.int64)

