@@ -255,7 +255,8 @@ def gradient_check(params, X, Y, method="fast", epsilon=EPSILON, threshold=THRES
         raise ValueError(f"k (entries sampled per parameter) must be a whole number >= 1, got {k!r}")
 
     keys = model.param_keys(params)
-    snapshot = copy_params(params)
+    # Not copy_params: the snapshot that guards the caller must not be a function a bug can swap.
+    snapshot = {key: np.array(value, copy=True) for key, value in params.items()}
     frozen = model.draw_masks(params, X.shape[1], keep_prob, rng) if keep_prob < 1.0 else None
     J = CostFunction(X, Y, keep_prob, masks=frozen if masks == "frozen" else None, rng=rng)
 

@@ -1,0 +1,108 @@
+import numpy as np
+import pytest
+
+from nnlib import bugs, experiment, gradcheck, model
+
+SEEN = [b for b in bugs.REGISTRY.values() if b.seen_by_check]
+
+
+def test_registry_has_the_required_bugs_and_enough_others():
+    names = set(bugs.REGISTRY)
+    assert {"inplace_relu_deriv", "shallow_copy", "stray_inv_m"} <= names
+    assert len(names) >= 6
+    assert any(b.where != "backprop" and b.seen_by_check for b in bugs.REGISTRY.values())
+    assert all(b.summary and b.fingerprint for b in bugs.REGISTRY.values())
+
+
+@pytest.mark.parametrize("bug", SEEN, ids=lambda b: b.name)
+def test_each_bug_fails_the_check_and_switching_it_off_passes_again(bug):
+    method = "sampled" if "fast" not in bug.methods else "fast"
+    with bugs.enabled(bug.name):
+        broken = experiment.run([bug.name], batch=8, method=method)
+    fixed = experiment.run([], batch=8, method=method, keep_prob=bug.keep_prob)
+    assert not broken.passed and broken.difference > 1e-3, broken
+    assert fixed.passed, fixed
+
+
+@pytest.mark.parametrize("bug", SEEN, ids=lambda b: b.name)
+def test_each_bug_is_seen_by_every_method_that_runs_it(bug):
+    for method in bug.methods:
+        if method == "loop":
+            continue  # the loop is the sampled check over every entry; one loop test is enough
+        assert not experiment.run([bug.name], batch=8, method=method).passed, method
+
+
+def test_bugs_in_backprop_are_seen_by_every_method():
+    backprop = [b for b in SEEN if b.where in ("backprop", "dropout backward")]
+    assert backprop and all(set(b.methods) == set(gradcheck.METHODS) for b in backprop)
+
+
+def test_inplace_relu_deriv_breaks_dw2_only_and_damages_a1():
+    report = experiment.run(["inplace_relu_deriv"], batch=64)
+    failing = [r.name for r in report.per_parameter if not r.passed]
+    assert failing == ["W2"] and 0.03 < report.difference < 0.1
+    assert report.changed_cache_keys == ["A1"]
+
+
+def test_missing_keep_prob_scale_is_invisible_without_dropout_and_exact_with_it():
+    with pytest.raises(ValueError, match="dropout"):
+        experiment.run(["missing_keep_prob_scale"], keep_prob=1.0)
+    report = experiment.run(["missing_keep_prob_scale"], batch=16, keep_prob=0.5)
+    ratios = {r.name: r.ratio for r in report.per_parameter}
+    assert ratios["W1"] == pytest.approx(0.5, abs=1e-6) and ratios["W2"] == pytest.approx(1, abs=1e-6)
+    assert any("1/keep_prob" in line for line in report.diagnosis)
+
+
+def test_two_bugs_can_mask_each_other():
+    alone = [experiment.run([n], batch=16) for n in ("stray_inv_m", "missing_inv_m")]
+    both = experiment.run(["stray_inv_m", "missing_inv_m"], batch=16)
+    assert [r.difference for r in alone] == pytest.approx([15 / 17, 15 / 17], abs=1e-7)
+    assert [round(r.ratio, 4) for r in alone] == [1 / 16, 16.0]
+    assert both.passed
+
+
+def test_bugs_are_switched_off_even_when_the_body_raises():
+    originals = (model.relu_deriv, model.backward, model.RELU_DERIV_INPUT, gradcheck.copy_params)
+    with pytest.raises(RuntimeError):
+        with bugs.enabled(*bugs.REGISTRY):
+            assert bugs.active() == list(bugs.REGISTRY)
+            raise RuntimeError("boom")
+    assert (model.relu_deriv, model.backward, model.RELU_DERIV_INPUT, gradcheck.copy_params) == originals
+    assert bugs.active() == []
+
+
+def test_unknown_or_repeated_bug_names_are_refused_before_anything_changes():
+    with pytest.raises(ValueError, match="unknown bug 'inplace_relu'.*inplace_relu_deriv"):
+        with bugs.enabled("inplace_relu"):
+            pass
+    with pytest.raises(ValueError, match="twice"):
+        with bugs.enabled("stray_inv_m", "stray_inv_m"):
+            pass
+    assert bugs.active() == []
+
+
+def test_the_report_names_the_active_bugs():
+    assert experiment.run(["key_order_mismatch", "stray_inv_m"], batch=4).bugs == (
+        "key_order_mismatch", "stray_inv_m")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(bug_names=["shallow_copy"], method="fast"), "loop or sampled"),
+    (dict(bug_names=["nope"]), "unknown bug"),
+    (dict(batch=0), "batch"),
+    (dict(batch=2.5), "batch"),
+    (dict(masks="fresh", keep_prob=1.0), "dropout"),
+    (dict(method="magic"), "unknown method"),
+])
+def test_impossible_combinations_are_refused(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        experiment.run(**kwargs)
+
+
+def test_shared_batch_and_params_cannot_be_changed_by_a_run():
+    X, Y, params = experiment.batch_and_params(8, 0)
+    experiment.run(["shallow_copy"], batch=8, method="sampled")
+    assert not params["W1"].flags.writeable
+    with pytest.raises(ValueError):
+        params["W1"][0, 0] = 1.0
+    assert np.array_equal(params["W1"], model.init_params(np.random.default_rng(0))["W1"])
