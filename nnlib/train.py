@@ -32,14 +32,16 @@ def train(params, X, Y, labels, rng, epochs=10, batch_size=64, learning_rate=0.3
         losses = []
         for start in range(0, m, batch_size):
             cols = order[start:start + batch_size]
-            cache = model.forward(params, X[:, cols], keep_prob, rng=rng)
-            losses.append(model.cost(cache[f"A{model.n_layers(params)}"], Y[:, cols]) * len(cols))
-            grads = model.backward(params, cache, Y[:, cols], keep_prob)
+            with np.errstate(over="ignore", invalid="ignore"):  # reported just below instead
+                cache = model.forward(params, X[:, cols], keep_prob, rng=rng)
+                loss = model.cost(cache[f"A{model.n_layers(params)}"], Y[:, cols])
+                grads = model.backward(params, cache, Y[:, cols], keep_prob)
+            if not np.isfinite(loss):
+                raise FloatingPointError(f"the loss became {loss} after {len(history['loss'])} epoch(s): "
+                                         f"learning_rate = {learning_rate} is too large for this network")
+            losses.append(loss * len(cols))
             for k in params:
                 params[k] -= learning_rate * grads["d" + k]
-        if not all(np.isfinite(v).all() for v in params.values()):
-            raise FloatingPointError(f"the parameters became NaN/inf: learning_rate = "
-                                     f"{learning_rate} is too large for this network")
         history["loss"].append(sum(losses) / m)
         history["train_acc"].append(model.accuracy(params, X, labels))
         if val is not None:
