@@ -5,7 +5,7 @@ import numpy as np
 from . import model
 
 
-def train(params, X, Y, labels, rng, epochs=10, batch_size=64, learning_rate=0.3,
+def train(params, X, Y, labels, rng, epochs=10, batch_size=64, learning_rate=0.1,
           keep_prob=1.0, val=None, progress=False):
     """Train a copy of params; return (trained params, history).
 

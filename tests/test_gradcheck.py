@@ -164,3 +164,14 @@ def test_epsilon_sweep_is_a_v_curve_and_float32_bottoms_out_higher(mnist):
     assert d64.min() < 1e-9 and 1e-8 <= best64 <= 1e-3
     assert d64[0] > 100 * d64.min() and d64[-1] > 100 * d64.min()  # both arms of the V
     assert d32.min() > 100 * d64.min() and eps[np.argmin(d32)] > best64
+
+
+def test_a_relu_kink_is_reported_as_the_cause(mnist):
+    params, X, Y = _batch(mnist, 8, 0)
+    Z1 = model.forward(params, X)["Z1"]
+    i = int(np.argmax(Z1[:, 0] > 0))
+    params["b1"][i, 0] -= Z1[i, 0] - 3e-8  # unit i of example 0 now sits 3e-8 above the kink
+    report = gradient_check(params, X, Y)
+    assert not report.passed and report.kinks == 1
+    assert any("kink" in line for line in report.diagnosis)
+    assert gradient_check(*_batch(mnist, 8, 0)).kinks == 0
