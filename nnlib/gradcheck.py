@@ -37,6 +37,12 @@ def grad_vector(grads, keys):
     return flatten(grads, ["d" + k for k in keys])
 
 
+def format_difference(d):
+    """A difference as people read it: 7 decimals when large (0.3333333), 2 digits when it is
+    rounding noise (2.4e-08), whose later digits differ from one CPU to the next."""
+    return f"{d:.7f}" if np.isfinite(d) and abs(d) >= 1e-4 else f"{d:.1e}"
+
+
 def relative_difference(analytic, numeric):
     """||a - n|| / (||a|| + ||n||): 0 when equal, 1 when opposite or one of them is zero."""
     denominator = np.linalg.norm(analytic) + np.linalg.norm(numeric)
@@ -203,7 +209,7 @@ class CheckReport:
         bugs = ", ".join(self.bugs) or "none"
         lines = [f"gradient check ({self.method}, M = {self.batch}, epsilon = {self.epsilon:g}, "
                  f"keep_prob = {self.keep_prob:g}, masks {self.masks}, bugs: {bugs})",
-                 f"difference = {self.difference:.10f}   threshold {self.threshold:g}   {verdict}",
+                 f"difference = {format_difference(self.difference)}   threshold {self.threshold:g}   {verdict}",
                  "", self.table(), ""]
         lines += ["diagnosis:"] + [f"  - {d}" for d in self.diagnosis]
         return "\n".join(lines)

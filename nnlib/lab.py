@@ -13,19 +13,13 @@ import html
 import numpy as np
 
 from . import bugs, experiment
+from .gradcheck import format_difference as fmt
 
 CHECKS = {
     "sampled": "sampled: the loop on 25 entries of each parameter",
     "fast": "fast: every entry, batched",
     "directional": "directional: one random direction per parameter",
 }
-
-
-def fmt(x):
-    """Differences as people read them: 6 decimals when large, 2 digits when tiny."""
-    if not np.isfinite(x):
-        return str(x)
-    return f"{x:.6f}" if abs(x) >= 1e-4 else f"{x:.1e}"
 
 
 def summary(report):

@@ -24,7 +24,7 @@ def test_clicking_shallow_copy_shows_one_third_and_clicking_again_restores(lab):
     lab.set(bugs=[], batch=64, method="sampled")
     lab.toggles["shallow_copy"].value = True  # what a click does
     assert shown_difference(lab) == pytest.approx(1 / 3, abs=1e-6)
-    assert "difference = 0.333333  FAIL" in lab.summary
+    assert "difference = 0.3333333  FAIL" in lab.summary
     lab.toggles["shallow_copy"].value = False
     assert "PASS" in lab.summary and "PASS" in lab.output.value
 
@@ -83,4 +83,4 @@ def test_mysteries_are_bugs_that_fail_and_guesses_are_judged():
 
 
 def test_fmt_is_short_for_rounding_noise():
-    assert fmt(1 / 3) == "0.333333" and fmt(2.345e-8) == "2.3e-08"
+    assert fmt(1 / 3) == "0.3333333" and fmt(2.345e-8) == "2.3e-08"
