@@ -141,9 +141,11 @@ class BugLab:
     def summary(self):
         return summary(self.report) if self.report else f"Not a possible check: {self.error}"
 
-    def _ipython_display_(self):
-        from IPython.display import display
-        display(self.widget)
+    def _repr_mimebundle_(self, **kwargs):
+        """The widget, with the plain-text summary as what a page without a kernel shows."""
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = "Bug lab (run the notebook to use it). Saved state:\n" + self.summary
+        return bundle
 
 
 def fingerprint_table(batch=64, seed=0):

@@ -84,3 +84,10 @@ def test_mysteries_are_bugs_that_fail_and_guesses_are_judged():
 
 def test_fmt_is_short_for_rounding_noise():
     assert fmt(1 / 3) == "0.3333333" and fmt(2.345e-8) == "2.3e-08"
+
+
+def test_a_page_without_a_kernel_shows_the_summary(lab):
+    lab.set(bugs=["stray_inv_m"], batch=8, method="sampled")
+    bundle = lab._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert "difference = 0.7777778  FAIL" in bundle["text/plain"]

@@ -1,0 +1,40 @@
+"""Execute every notebook top to bottom in a fresh kernel and save it with its outputs.
+
+    python scripts/execute_notebooks.py [notebooks/04-bug-lab.ipynb ...]
+
+Run this after changing nnlib or a notebook, then commit the notebooks: learners on
+GitHub read the saved outputs and nbval compares against them. Widget state is saved
+(nested under "state", the form GitHub's renderer accepts).
+"""
+
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main(paths):
+    paths = [Path(p) for p in paths] or sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        start = time.perf_counter()
+        NotebookClient(nb, timeout=300, kernel_name="python3", store_widget_state=True,
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        if not _has_widgets(nb):
+            nb.metadata.pop("widgets", None)
+        nbformat.validate(nb)
+        nbformat.write(nb, path)
+        print(f"{path.name}: {time.perf_counter() - start:.1f} s")
+
+
+def _has_widgets(nb):
+    state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
+    return bool(state.get("state"))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
