@@ -28,7 +28,7 @@ def copy_params(params):
 
 
 def flatten(arrays, keys):
-    """Concatenate arrays[k] for k in keys into one column vector."""
+    """Concatenate arrays[k] for k in keys into one flat vector."""
     return np.concatenate([arrays[k].reshape(-1) for k in keys])
 
 
@@ -284,39 +284,10 @@ def gradient_check(params, X, Y, method="fast", epsilon=EPSILON, threshold=THRES
     sizes = np.cumsum([0] + [params[k].size for k in keys])
     analytic = {k: a_vec[lo:hi].reshape(params[k].shape) for k, lo, hi in zip(keys, sizes[:-1], sizes[1:], strict=True)}
 
-    wrote = False
-    rows = []
-    if method in ("loop", "fast"):
-        if method == "loop":
-            numeric, wrote = numeric_grad_loop(J, params, keys, epsilon=epsilon)
-        else:
-            numeric = numeric_grad_fast(params, X, Y, keep_prob, frozen, epsilon)
-            J.calls += sum(2 * (params[f"W{l}"].shape[1] + 1) * params[f"W{l}"].shape[0]
-                           for l in range(1, model.n_layers(params) + 1))
-        a_all, n_all = a_vec, flatten(numeric, keys)
-        rows = [_param_row(k, params[k].shape, analytic[k], numeric[k], threshold) for k in keys]
-    elif method == "sampled":
-        entries = {}
-        for key in keys:
-            flat = rng_choice(rng, params[key].size, k)
-            entries[key] = [np.unravel_index(i, params[key].shape) for i in flat]
-        numeric, wrote = numeric_grad_loop(J, params, keys, entries, epsilon)
-        picked = {key: np.array([analytic[key][idx] for idx in entries[key]]) for key in keys}
-        a_all, n_all = flatten(picked, keys), flatten(numeric, keys)
-        rows = [_param_row(k, params[k].shape, picked[k], numeric[k], threshold) for k in keys]
-    else:  # directional
-        r = rng if rng is not None else np.random.default_rng(0)
-        for key in keys + [None]:
-            v = _direction(r, analytic, keys, keys if key is None else [key])
-            plus = {kk: params[kk] + epsilon * v[kk] for kk in keys}
-            minus = {kk: params[kk] - epsilon * v[kk] for kk in keys}
-            a_dir = float(a_vec @ flatten(v, keys))
-            n_dir = (J(plus) - J(minus)) / (2 * epsilon)
-            if key is None:
-                a_all, n_all = np.array([a_dir]), np.array([n_dir])
-            else:
-                rows.append(_param_row(key, params[key].shape, a_dir, n_dir, threshold))
-
+    compare = {"loop": _compare_loop, "fast": _compare_fast, "sampled": _compare_sampled,
+               "directional": _compare_directional}[method]
+    a_all, n_all, rows, wrote, passes = compare(J, params, X, Y, keys, analytic, dict(
+        epsilon=epsilon, threshold=threshold, keep_prob=keep_prob, masks=frozen, rng=rng, k=k))
     difference = relative_difference(a_all, n_all)
     unchanged = all(np.array_equal(snapshot[k], params[k]) for k in keys)
     if wrote or not unchanged:
@@ -328,9 +299,47 @@ def gradient_check(params, X, Y, method="fast", epsilon=EPSILON, threshold=THRES
         bugs=tuple(active()), difference=difference, passed=difference < threshold,
         ratio=_ratio(a_all, n_all), per_parameter=rows, params_unchanged=unchanged, params_written=bool(wrote),
         cache_intact=not changed_cache, changed_cache_keys=changed_cache,
-        forward_passes=J.calls, kinks=kinks)
+        forward_passes=passes, kinks=kinks)
     report.diagnosis = diagnose(report)
     return report
+
+
+# Each _compare_* returns (analytic values, numeric values, per-parameter rows,
+# whether a perturbed copy shared memory with the caller's arrays, forward passes used).
+
+def _compare_loop(J, params, X, Y, keys, analytic, o):
+    numeric, wrote = numeric_grad_loop(J, params, keys, epsilon=o["epsilon"])
+    rows = [_param_row(k, params[k].shape, analytic[k], numeric[k], o["threshold"]) for k in keys]
+    return flatten(analytic, keys), flatten(numeric, keys), rows, wrote, J.calls
+
+
+def _compare_fast(J, params, X, Y, keys, analytic, o):
+    numeric = numeric_grad_fast(params, X, Y, o["keep_prob"], o["masks"], o["epsilon"])
+    rows = [_param_row(k, params[k].shape, analytic[k], numeric[k], o["threshold"]) for k in keys]
+    # one full forward pass; the perturbed copies rerun only the layers after their row
+    return flatten(analytic, keys), flatten(numeric, keys), rows, False, 1
+
+
+def _compare_sampled(J, params, X, Y, keys, analytic, o):
+    entries = {key: [np.unravel_index(i, params[key].shape) for i in rng_choice(o["rng"], params[key].size, o["k"])]
+               for key in keys}
+    numeric, wrote = numeric_grad_loop(J, params, keys, entries, o["epsilon"])
+    picked = {key: np.array([analytic[key][idx] for idx in entries[key]]) for key in keys}
+    rows = [_param_row(k, params[k].shape, picked[k], numeric[k], o["threshold"]) for k in keys]
+    return flatten(picked, keys), flatten(numeric, keys), rows, wrote, J.calls
+
+
+def _compare_directional(J, params, X, Y, keys, analytic, o):
+    rng = o["rng"] if o["rng"] is not None else np.random.default_rng(0)
+    eps, rows = o["epsilon"], []
+    for key in keys + [None]:  # one direction per parameter for the table, then one over all
+        v = _direction(rng, analytic, keys, keys if key is None else [key])
+        a_dir = float(flatten(analytic, keys) @ flatten(v, keys))
+        n_dir = (J({kk: params[kk] + eps * v[kk] for kk in keys}) -
+                 J({kk: params[kk] - eps * v[kk] for kk in keys})) / (2 * eps)
+        if key is not None:
+            rows.append(_param_row(key, params[key].shape, a_dir, n_dir, o["threshold"]))
+    return np.array([a_dir]), np.array([n_dir]), rows, False, J.calls
 
 
 def _direction(rng, analytic, keys, support):
