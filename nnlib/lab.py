@@ -83,6 +83,7 @@ class BugLab:
         import ipywidgets as w
 
         self.seed = seed
+        self._holding = False
         self.report = None
         self.error = None
         big = {"font_size": "16px"}
@@ -104,6 +105,8 @@ class BugLab:
 
     def update(self, change=None):
         """Recompute the check for what the controls show; called by every control."""
+        if self._holding:
+            return
         chosen = [name for name, t in self.toggles.items() if t.value]
         try:
             self.report = experiment.run(chosen, batch=self.batch.value, seed=self.seed,
@@ -116,24 +119,21 @@ class BugLab:
                                  f"Not a possible check: {html.escape(str(e))}</div>")
 
     def set(self, bugs=None, batch=None, method=None):
-        """Set the controls as a person would (each change runs update once at most); return the report."""
-        with self.widget.hold_sync():
-            for control in (*self.toggles.values(), self.batch, self.method):
-                control.unobserve(self.update, names="value")
-            try:
+        """Set the controls as a person would, then update once; return the report."""
+        if bugs is not None and set(bugs) - set(self.toggles):
+            raise ValueError(f"unknown bug(s) {sorted(set(bugs) - set(self.toggles))}; "
+                             f"known: {', '.join(self.toggles)}")
+        self._holding = True  # one update for the whole change, not one per control
+        try:
+            for name, toggle in self.toggles.items():
                 if bugs is not None:
-                    unknown = set(bugs) - set(self.toggles)
-                    if unknown:
-                        raise ValueError(f"unknown bug(s) {sorted(unknown)}; known: {', '.join(self.toggles)}")
-                    for name, t in self.toggles.items():
-                        t.value = name in bugs
-                if batch is not None:
-                    self.batch.value = batch
-                if method is not None:
-                    self.method.value = method
-            finally:
-                for control in (*self.toggles.values(), self.batch, self.method):
-                    control.observe(self.update, names="value")
+                    toggle.value = name in bugs
+            if batch is not None:
+                self.batch.value = batch
+            if method is not None:
+                self.method.value = method
+        finally:
+            self._holding = False
         self.update()
         return self.report
 
