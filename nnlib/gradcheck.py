@@ -183,14 +183,18 @@ class CheckReport:
     per_parameter: list
     params_unchanged: bool
     params_written: bool
-    cache_intact: bool
-    changed_cache_keys: list
+    changed_cache_keys: list  # cache entries that backward wrote into (in place)
     forward_passes: int
     kinks: int  # hidden pre-activations close enough to 0 for a +-eps step to cross the ReLU kink
     diagnosis: list = field(default_factory=list)
 
+    @property
+    def cache_intact(self):
+        return not self.changed_cache_keys
+
     def to_dict(self):
         out = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        out["cache_intact"] = self.cache_intact
         out["per_parameter"] = [dict(vars(r), shape=list(r.shape)) for r in self.per_parameter]
         out["bugs"] = list(self.bugs)
         return out
@@ -298,7 +302,7 @@ def gradient_check(params, X, Y, method="fast", epsilon=EPSILON, threshold=THRES
         keep_prob=keep_prob, masks=masks if keep_prob < 1.0 else "none (no dropout)",
         bugs=tuple(active()), difference=difference, passed=difference < threshold,
         ratio=_ratio(a_all, n_all), per_parameter=rows, params_unchanged=unchanged, params_written=bool(wrote),
-        cache_intact=not changed_cache, changed_cache_keys=changed_cache,
+        changed_cache_keys=changed_cache,
         forward_passes=passes, kinks=kinks)
     report.diagnosis = diagnose(report)
     return report
