@@ -105,8 +105,9 @@ def _example_losses(Z_L, labels):
     return np.log(np.exp(Z_L - top).sum(axis=0)) + top - Z_L[labels, np.arange(Z_L.shape[1])]
 
 
-def _cost_changes(params, cache, l, i, shifts, labels, keep_prob):
+def _cost_changes(params, cache, l, i, shifts, labels, base, keep_prob):
     """M * (J(copy p) - J) for P copies of the network whose row i of Z_l moves by shifts (P, m).
+    base: the unperturbed network's loss for each example.
 
     The cost is a sum over examples, and copy p changes example e only where its shift
     reaches the output, so only those (p, e) pairs are run: each as one column through
@@ -130,7 +131,7 @@ def _cost_changes(params, cache, l, i, shifts, labels, keep_prob):
             if keep_prob < 1.0:
                 A = model.dropout_forward(A, cache[f"D{layer}"][:, e], keep_prob)
             Z = params[f"W{layer + 1}"] @ A + params[f"b{layer + 1}"]
-    changes = _example_losses(Z, labels[e]) - _example_losses(cache[f"Z{L}"][:, e], labels[e])
+    changes = _example_losses(Z, labels[e]) - base[e]
     return np.bincount(p, weights=changes, minlength=len(shifts))
 
 
@@ -144,14 +145,15 @@ def numeric_grad_fast(params, X, Y, keep_prob=1.0, masks=None, epsilon=EPSILON):
     """
     cache = model.forward(params, X, keep_prob, masks=masks)
     labels, M = Y.argmax(axis=0), X.shape[1]
+    base = _example_losses(cache[f"Z{model.n_layers(params)}"], labels)
     numeric = {}
     for l in range(1, model.n_layers(params) + 1):
         n_l = params[f"W{l}"].shape[0]
         shifts = epsilon * np.vstack([cache[f"A{l - 1}"], np.ones((1, M))])  # last row: b_l[i]
         rows = np.empty((n_l, shifts.shape[0]))
         for i in range(n_l):
-            plus = _cost_changes(params, cache, l, i, shifts, labels, keep_prob)
-            minus = _cost_changes(params, cache, l, i, -shifts, labels, keep_prob)
+            plus = _cost_changes(params, cache, l, i, shifts, labels, base, keep_prob)
+            minus = _cost_changes(params, cache, l, i, -shifts, labels, base, keep_prob)
             rows[i] = (plus - minus) / (2 * epsilon * M)
         numeric[f"W{l}"], numeric[f"b{l}"] = rows[:, :-1], rows[:, -1:]
     return numeric
