@@ -33,6 +33,7 @@ def resolve(bug_names=(), method="auto", keep_prob=None, masks="frozen"):
     Raises ValueError naming what cannot be combined and what to choose instead.
     """
     chosen = [bugs.get(name) for name in bug_names]
+    bugs.refuse_clashes(chosen)
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     if masks not in ("frozen", "fresh"):
@@ -62,5 +63,7 @@ def run(bug_names=(), batch=64, seed=0, method="auto", keep_prob=None, masks="fr
     X, Y, shared = batch_and_params(int(batch), seed)
     params = {k_: v.copy() for k_, v in shared.items()}
     with bugs.enabled(*bug_names):
-        return gradcheck.gradient_check(params, X, Y, method=method, keep_prob=keep_prob,
-                                        masks=masks, rng=np.random.default_rng(seed), k=k)
+        report = gradcheck.gradient_check(params, X, Y, method=method, keep_prob=keep_prob,
+                                          masks=masks, rng=np.random.default_rng(seed), k=k)
+    report.bugs = bug_names
+    return report

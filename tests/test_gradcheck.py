@@ -47,7 +47,7 @@ def test_loop_fast_sampled_and_directional_agree(mnist):
     reports = {m: gradient_check(params, X, Y, method=m, rng=np.random.default_rng(0))
                for m in gradcheck.METHODS}
     assert all(r.passed for r in reports.values()), {m: r.difference for m, r in reports.items()}
-    assert reports["loop"].forward_passes == 2 * 7960
+    assert reports["loop"].forward_passes == 2 * 7960 + 2  # + J(theta) twice: is the cost repeatable?
     with bugs.enabled("stray_inv_m"):
         d = {m: gradient_check(params, X, Y, method=m, rng=np.random.default_rng(0)).difference
              for m in gradcheck.METHODS}
@@ -148,12 +148,16 @@ def test_bad_check_arguments_are_explained(mnist, kwargs, message):
         gradient_check(*_batch(mnist, 4, 0), **kwargs)
 
 
-def test_float32_with_tiny_epsilon_is_refused_with_the_fix(mnist):
+@pytest.mark.parametrize("epsilon", [1e-7, 1e-3])
+def test_float32_is_refused_and_the_advice_works(mnist, epsilon):
     params, X, Y = _batch(mnist, 4, 0)
     params32 = {k: v.astype(np.float32) for k, v in params.items()}
-    with pytest.raises(ValueError, match="float64"):
-        gradient_check(params32, X, Y)
-    assert gradient_check(params32, X, Y, epsilon=1e-3).epsilon == 1e-3  # an explicit, larger step is allowed
+    # float32 with eps = 1e-3 used to be allowed and failed correct backprop (7.8e-7)
+    with pytest.raises(ValueError, match="float64") as err:
+        gradient_check(params32, X, Y, epsilon=epsilon)
+    assert "astype(np.float64)" in str(err.value)
+    fixed = {k: v.astype(np.float64) for k, v in params32.items()}  # the advice, applied
+    assert gradient_check(fixed, X, Y, epsilon=epsilon if epsilon < 1e-3 else 1e-7).passed
 
 
 def test_epsilon_sweep_is_a_v_curve_and_float32_bottoms_out_higher(mnist):
@@ -175,3 +179,46 @@ def test_a_relu_kink_is_reported_as_the_cause(mnist):
     assert not report.passed and report.kinks == 1
     assert any("kink" in line for line in report.diagnosis)
     assert gradient_check(*_batch(mnist, 8, 0)).kinks == 0
+
+
+@pytest.mark.parametrize("bug", ["inplace_relu_deriv", "missing_relu_mask", "key_order_mismatch"])
+def test_sampled_check_at_one_example_never_crashes(bug):
+    # at M = 1 most of dW1 is exactly 0; 28 of 320 such runs once ended in a KeyError
+    from nnlib import experiment
+    for seed in range(40):
+        report = experiment.run([bug], batch=1, seed=seed, method="sampled")
+        assert report.diagnosis and np.isfinite(report.difference)
+        w1 = report.per_parameter[0]
+        assert np.isfinite(w1.ratio), (seed, w1)  # the sample includes entries that test something
+
+
+def test_nan_gradients_never_pass(mnist):
+    params, X, Y = _batch(mnist, 8, 0)
+    huge = {k: v * 1e200 for k, v in params.items()}
+    report = gradient_check(huge, X, Y)
+    assert not report.passed and report.nonfinite
+    assert "NaN or infinity" in report.diagnosis[0]
+    assert np.isnan(gradcheck.relative_difference([np.nan], [1.0]))
+    assert np.isnan(gradcheck.relative_difference([1.0], [np.inf]))
+
+
+@pytest.mark.parametrize("epsilons", [[0.0], [np.nan], [-1e-7], []])
+def test_epsilon_sweep_refuses_meaningless_epsilons(mnist, epsilons):
+    with pytest.raises(ValueError, match="epsilons"):
+        nnlib.epsilon_sweep(*_batch(mnist, 4, 0), epsilons=epsilons)
+
+
+def test_an_interrupted_leaky_check_still_restores_the_parameters(mnist):
+    params, X, Y = _batch(mnist, 4, 0)
+    before = {k: v.copy() for k, v in params.items()}
+    J = CostFunction(X, Y)
+
+    def interrupted(p):  # Ctrl-C arrives while J(theta+eps) runs: theta+eps sits in the shared array
+        if J.calls == 4:
+            raise KeyboardInterrupt
+        return J(p)
+
+    grads = model.backward(params, model.forward(params, X), Y)
+    with bugs.enabled("shallow_copy"), pytest.raises(KeyboardInterrupt):
+        gradcheck.check_gradients(interrupted, params, {k: grads["d" + k] for k in params}, method="loop")
+    assert all(np.array_equal(params[k], before[k]) for k in params)
