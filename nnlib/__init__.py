@@ -1,10 +1,13 @@
-"""nnlib: a small NumPy network, its gradient checks and a registry of deliberate bugs."""
+"""nnlib: a small NumPy network, gradient checks for it and for a learner's own code, and a
+registry of deliberate bugs."""
 
-from . import bugs, gradcheck, model
+from . import bugs, checks, course, gradcheck, model
+from .checks import EPSILON, THRESHOLD
 from .data import load_mnist, one_hot
-from .gradcheck import EPSILON, THRESHOLD, epsilon_sweep, gradient_check
+from .doctor import check, check_checker, triangulate
+from .gradcheck import epsilon_sweep, gradient_check
 from .model import accuracy, backward, cost, forward, init_params, predict
 
-__all__ = ["bugs", "gradcheck", "model", "load_mnist", "one_hot", "EPSILON", "THRESHOLD",
-           "epsilon_sweep", "gradient_check", "accuracy", "backward", "cost", "forward",
-           "init_params", "predict"]
+__all__ = ["bugs", "checks", "course", "gradcheck", "model", "load_mnist", "one_hot", "EPSILON",
+           "THRESHOLD", "check", "check_checker", "triangulate", "epsilon_sweep", "gradient_check",
+           "accuracy", "backward", "cost", "forward", "init_params", "predict"]

@@ -1,0 +1,431 @@
+"""The gradient-check doctor: nnlib's check and diagnosis, on a learner's own code.
+
+    report = nnlib.check(parameters, cost=J, gradients=grads)                 # any cost
+    report = nnlib.check(parameters, forward_propagation=fwd, backward_propagation=bwd, X=X, Y=Y)
+    verdict = nnlib.check_checker(my_gradient_check, parameters, cost=J, gradients=grads)
+    print(nnlib.triangulate(parameters, forward_propagation=fwd, backward_propagation=bwd,
+                            X=X, Y=Y, checker=my_gradient_check))
+
+The learner's arrays are never changed: every check works on copies, compares the
+originals bit for bit afterwards, and says so if anything tried to write into them.
+"""
+
+import contextlib
+import copy
+import io
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .checks import EPSILON, THRESHOLD, check_epsilon, check_gradients, numeric_gradient, relative_difference
+from .diagnosis import diagnose, uniform_difference
+
+EXACT_EPSILON = 1e-6  # the doctor's own central differences: rounding ~1e-10, truncation ~1e-12
+
+
+# -- the learner's names and shapes -----------------------------------------------------------
+
+def match_gradients(parameters, gradients):
+    """{parameter key: gradient key}, the way learners name them: dW1 or dw1 for W1, db1 for b1 or B1.
+    Other entries of `gradients` (dZ1, dA1, ...) are ignored."""
+    if not isinstance(parameters, dict) or not parameters:
+        raise ValueError("parameters must be a non-empty dict of arrays, e.g. {'W1': ..., 'b1': ...}")
+    if not isinstance(gradients, dict):
+        raise ValueError(f"gradients must be a dict such as {{'dW1': ..., 'db1': ...}}, got {type(gradients).__name__}")
+    by_lower = {}
+    for g in gradients:
+        by_lower.setdefault(str(g).lower(), []).append(g)
+    matched, missing = {}, []
+    for p in parameters:
+        exact = "d" + str(p)
+        if exact in gradients:
+            matched[p] = exact
+        elif len(by_lower.get(exact.lower(), [])) == 1:
+            matched[p] = by_lower[exact.lower()][0]
+        else:
+            missing.append(p)
+    if missing:
+        raise ValueError(f"no gradient for parameter(s) {missing}: the parameters are {list(parameters)} "
+                         f"and the gradients {list(gradients)}; name the gradient of W1 dW1 (or dw1), "
+                         "of b1 db1")
+    for p, g in matched.items():
+        P, G = np.shape(parameters[p]), np.shape(gradients[g])
+        if P != G:
+            hint = " (transposed?)" if G == P[::-1] else ""
+            raise ValueError(f"{g} has shape {G} but {p} has shape {P}{hint}: every gradient must have "
+                             "the shape of its parameter")
+    return matched
+
+
+def _check_parameters(parameters):
+    if not isinstance(parameters, dict) or not parameters:
+        raise ValueError("parameters must be a non-empty dict of arrays, e.g. {'W1': ..., 'b1': ...}")
+    for k, v in parameters.items():
+        if not isinstance(v, np.ndarray):
+            raise ValueError(f"parameter {k!r} is a {type(v).__name__}, not a NumPy array: "
+                             "use np.array(...) for every parameter")
+
+
+def _scalar_cost(value, what):
+    try:
+        x = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must return a number, got {type(value).__name__}") from None
+    if x.size != 1:
+        raise ValueError(f"{what} must return one number (the cost), got an array of shape {x.shape}")
+    return float(x.reshape(()))
+
+
+def _forward(forward_propagation, X, Y, parameters):
+    out = forward_propagation(X, Y, parameters)
+    if not (isinstance(out, tuple) and len(out) == 2):
+        raise ValueError("forward_propagation(X, Y, parameters) must return (cost, cache), got "
+                         f"{type(out).__name__}{'' if not isinstance(out, tuple) else f' of length {len(out)}'}")
+    return _scalar_cost(out[0], "forward_propagation's cost"), out[1]
+
+
+def _snapshot(obj):
+    """A deep copy of a cache: nested tuples, lists and dicts of arrays."""
+    return copy.deepcopy(obj)
+
+
+def _changed_entries(before, after, parameters, name="cache"):
+    """Names of the cache entries that differ between two snapshots (dict keys, tuple positions).
+    An entry that is one of the learner's parameter arrays is named after the parameter."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        return [n for k in before if k in after
+                for n in _changed_entries(before[k], after[k], parameters, str(k))]
+    if isinstance(before, (tuple, list)) and isinstance(after, (tuple, list)) and len(before) == len(after):
+        return [n for i, (b, a) in enumerate(zip(before, after, strict=True))
+                for n in _changed_entries(b, a, parameters, f"{name}[{i}]")]
+    if isinstance(before, np.ndarray):
+        same = isinstance(after, np.ndarray) and before.shape == after.shape and \
+            np.array_equal(before, after, equal_nan=True)
+        if not same:
+            owner = [k for k, v in parameters.items() if v is after]
+            return [f"{name} (= {owner[0]})" if owner else name]
+    return []
+
+
+# -- check my backprop ------------------------------------------------------------------------
+
+def check(parameters, cost=None, gradients=None, *, forward_propagation=None, backward_propagation=None,
+          X=None, Y=None, method="loop", epsilon=EPSILON, threshold=THRESHOLD, k=25, rng=None, m=None,
+          progress=None):
+    """Check a learner's gradients against central differences of their cost; return a CheckReport.
+
+    Either cost(params) -> float and gradients (a dict, or a callable params -> dict), or the
+    course's shapes: forward_propagation(X, Y, parameters) -> (cost, cache) and
+    backward_propagation(X, Y, cache) -> gradients. With the second form the doctor also sees
+    a backward that writes into the cache (report.changed_cache_keys), even when the check passes.
+    m: the number of examples (the columns of X by default), so that a uniform ratio of 1/m or m
+    can be named. method: "loop" (every entry), "sampled" (k per parameter) or "directional".
+    """
+    cost, gradients, changed_cache, m = _resolve(parameters, cost, gradients, forward_propagation,
+                                                 backward_propagation, X, Y, m)
+    if method == "sampled" and rng is None:
+        rng = np.random.default_rng(0)
+    check_epsilon(parameters, epsilon)
+    matched = match_gradients(parameters, gradients)
+    analytic = {p: np.asarray(gradients[g], dtype=float) for p, g in matched.items()}
+    report = check_gradients(cost, parameters, analytic, method=method, epsilon=epsilon,
+                             threshold=threshold, k=k, rng=rng, batch=m, progress=progress)
+    report.changed_cache_keys = changed_cache
+    report.diagnosis = diagnose(report)
+    return report
+
+
+def _resolve(parameters, cost, gradients, forward_propagation, backward_propagation, X, Y, m):
+    """(cost, gradients dict, changed cache entries, m) from either form of the call."""
+    _check_parameters(parameters)
+    course_form = forward_propagation is not None or backward_propagation is not None
+    if course_form:
+        if cost is not None or gradients is not None:
+            raise ValueError("give either cost= and gradients=, or forward_propagation= and "
+                             "backward_propagation= (with X= and Y=), not both")
+        if forward_propagation is None or backward_propagation is None or X is None or Y is None:
+            raise ValueError("the course's form needs forward_propagation=, backward_propagation=, X= and Y=")
+        if m is None and np.ndim(X) == 2:
+            m = int(np.shape(X)[1])
+        _, cache = _forward(forward_propagation, X, Y, parameters)
+        before = _snapshot(cache)
+        gradients = backward_propagation(X, Y, cache)
+        changed = _changed_entries(before, cache, parameters)
+
+        def cost(params):
+            return _forward(forward_propagation, X, Y, params)[0]
+
+        return cost, gradients, changed, m
+    if cost is None or gradients is None:
+        raise ValueError("nnlib.check needs cost= (a function params -> float) and gradients= (a dict "
+                         "such as {'dW1': ...}), or forward_propagation=, backward_propagation=, X=, Y=")
+    if not callable(cost):
+        raise ValueError(f"cost must be a function params -> float, got {type(cost).__name__}")
+    if callable(gradients):
+        gradients = gradients(parameters)
+    return (lambda params: _scalar_cost(cost(params), "cost")), gradients, [], m
+
+
+# -- check my checker -------------------------------------------------------------------------
+
+@dataclass
+class CheckerReport:
+    correct: bool
+    on_exact: float                  # what the checker says for exact gradients
+    answers: dict                    # variant -> the difference the checker reported
+    numeric_ratio: float = None      # its numeric gradient / the true one, when one factor explains all
+    wrote_into_parameters: bool = False
+    threshold: float = THRESHOLD
+    diagnosis: list = field(default_factory=list)
+
+    def __str__(self):
+        lines = ["your gradient checker, fed gradients the doctor knows:"]
+        expected = {"exact": "~1e-8 or less", "doubled": "0.3333333 (= 1/3)", "sign_flipped": "1.0000000"}
+        for name, value in self.answers.items():
+            want = expected.get(name, f"{value_expected(name):.7f}" if name.startswith("divided") else "")
+            lines.append(f"  {name:<16} it says {_fmt(value):>11}   a correct checker says {want}")
+        lines.append("verdict: " + ("your checker is right" if self.correct else "your checker is WRONG"))
+        lines += [f"  - {d}" for d in self.diagnosis]
+        return "\n".join(lines)
+
+
+def value_expected(name):
+    """The difference a correct checker reports for gradients divided by m (name 'divided_by_m=8')."""
+    m = float(name.split("=")[1])
+    return uniform_difference(1 / m)
+
+
+def _fmt(x):
+    return "None" if x is None else (f"{x:.7f}" if np.isfinite(x) and abs(x) >= 1e-4 else f"{x:.1e}")
+
+
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf", re.IGNORECASE)
+
+
+def _read_difference(returned, printed):
+    """The checker's difference: what it returned, or the number it printed (after 'difference')."""
+    value = returned[0] if isinstance(returned, (tuple, list)) and returned else returned
+    if value is not None:
+        try:
+            x = np.asarray(value, dtype=float)
+            if x.size == 1:
+                return float(x.reshape(()))
+        except (TypeError, ValueError):
+            pass
+    text = re.sub(r"\x1b\[[0-9;]*m", "", printed)
+    after = text.lower().rfind("difference")
+    numbers = _NUMBER.findall(text[after:] if after >= 0 else text)
+    if not numbers:
+        raise ValueError("your checker neither returned a number nor printed one: return the difference "
+                         f"(it printed {text.strip()[:80]!r})")
+    return float(numbers[0] if after >= 0 else numbers[-1])
+
+
+def _run_checker(checker, parameters, gradients, read_only=False):
+    """Call checker(parameters, gradients) on copies; return (difference, wrote, changed)."""
+    copies = {k: np.array(v, copy=True) for k, v in parameters.items()}
+    for v in copies.values():
+        v.flags.writeable = not read_only
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out):
+            returned = checker(copies, gradients)
+    except ValueError as e:
+        if read_only and "read-only" in str(e):
+            return None, True, False
+        raise ValueError(f"your checker raised ValueError: {e}") from e
+    except Exception as e:  # a learner's checker can fail in any way; say which, in one line
+        raise ValueError(f"your checker raised {type(e).__name__}: {e}") from e
+    changed = not all(np.array_equal(copies[k], parameters[k]) for k in parameters)
+    return _read_difference(returned, out.getvalue()), False, changed
+
+
+def check_checker(checker, parameters, cost, gradients, m=None, progress=None):
+    """Feed the learner's gradient-check function gradients the doctor knows, and read its answers.
+
+    checker(parameters, gradients) -> difference (or prints 'difference = ...'), the way the course
+    calls it once X and Y are bound. cost(params) -> float is the learner's cost, from which the
+    doctor computes the exact gradient by its own careful central differences. gradients is the
+    learner's own gradient dict: it tells the doctor the learner's key names (and key order).
+    The variants: exact, doubled, sign-flipped and (with m) divided by m.
+    """
+    if not callable(checker):
+        raise ValueError(f"checker must be your gradient-check function, got {type(checker).__name__}")
+    _check_parameters(parameters)
+    check_epsilon(parameters, EPSILON)
+    if callable(gradients):
+        gradients = gradients(parameters)
+    matched = match_gradients(parameters, gradients)
+    work = {k: np.array(v, copy=True) for k, v in parameters.items()}
+    J = (lambda params: _scalar_cost(cost(params), "cost"))
+    exact, _, _ = numeric_gradient(J, work, list(parameters), epsilon=EXACT_EPSILON, progress=progress)
+
+    def variant(factor):
+        out = dict(gradients)  # the learner's keys, in the learner's order
+        for p, g in matched.items():
+            out[g] = exact[p] * factor
+        return out
+
+    factors = {"exact": 1.0, "doubled": 2.0, "sign_flipped": -1.0}
+    if m and m > 1:
+        factors[f"divided_by_m={m}"] = 1.0 / m
+    answers, wrote, changed = {}, False, False
+    on_exact, wrote, _ = _run_checker(checker, parameters, variant(1.0), read_only=True)
+    for name, factor in factors.items():
+        if name == "exact" and on_exact is not None:
+            answers[name] = on_exact
+            continue
+        answers[name], _, ch = _run_checker(checker, parameters, variant(factor))
+        changed = changed or ch
+    wrote = wrote or changed
+    report = CheckerReport(correct=False, on_exact=answers["exact"], answers=answers, wrote_into_parameters=wrote)
+    report.numeric_ratio = _infer_ratio(answers, factors)
+    report.correct = bool(report.on_exact < THRESHOLD and abs(answers["doubled"] - 1 / 3) < 1e-3
+                          and abs(answers["sign_flipped"] - 1) < 1e-3 and not wrote)
+    report.diagnosis = _diagnose_checker(report, parameters, gradients, matched, exact, J)
+    return report
+
+
+def _infer_ratio(answers, factors):
+    """c such that the checker's numeric gradient is c x the true one, if one c explains every answer."""
+    d = answers["exact"]
+    candidates = [1.0] if d < 1e-6 else [(1 - d) / (1 + d), (1 + d) / (1 - d) if d < 1 else np.inf, 0.0]
+    for c in candidates:
+        if not np.isfinite(c):
+            continue
+        predicted = {name: abs(f - c) / (abs(f) + abs(c)) if abs(f) + abs(c) > 0 else 0.0
+                     for name, f in factors.items()}
+        if all(abs(predicted[n] - answers[n]) < 1e-3 for n in factors):
+            return float(c)
+    return None
+
+
+def _diagnose_checker(report, parameters, gradients, matched, exact, J):
+    out, a = [], report.answers
+    c = report.numeric_ratio
+    if report.wrote_into_parameters:
+        out.append("certain: your checker writes into the parameter arrays it is given (on read-only "
+                   "copies it failed to): its perturbed 'copy' shares the arrays with the original "
+                   "(dict.copy() or a plain assignment copies the dict, not the arrays). The doctor "
+                   "gave it copies, so your own arrays were never touched.")
+    if report.correct:
+        out.append(f"certain: your checker is right: {_fmt(a['exact'])} on exact gradients, 1/3 on doubled "
+                   "ones, 1 on sign-flipped ones.")
+        return out
+    if c is not None and abs(c - 0.5) < 1e-3:
+        out.append(f"certain: on exact gradients your checker says {_fmt(a['exact'])} and on doubled ones "
+                   f"{_fmt(a['doubled'])}: its numeric gradient is half the true one. Its +eps leaks into "
+                   "the parameters, so J(theta-eps) is evaluated at theta: a shallow copy (dict.copy() "
+                   "copies the dict, not its arrays), or an alias such as theta_plus = parameters_values "
+                   "or thetaminus = thetaplus without np.copy.")
+    elif c is not None and abs(c - 2.0) < 1e-3:
+        out.append("certain: its numeric gradient is twice the true one: it divides J(theta+eps) - "
+                   "J(theta-eps) by eps instead of 2 eps.")
+    elif c is not None and abs(c) < 1e-6:
+        out.append("certain: its numeric gradient is zero: J(theta+eps) = J(theta-eps), so the perturbed "
+                   "parameters never reach the cost (it evaluates the original parameters, or the same copy twice).")
+    elif c is not None and abs(c - 1.0) > 1e-3:
+        out.append(f"certain: its numeric gradient is {c:.6f} x the true one (a constant factor in its formula).")
+    elif c is None:
+        order = _sorted_order_difference(parameters, gradients, matched, exact)
+        if order is not None and abs(order - a["exact"]) < 1e-3 * max(order, 1e-12):
+            out.append(f"certain: on exact gradients it says {_fmt(a['exact'])}, exactly what comparing the "
+                       "gradients flattened in sorted key order (dW1, dW2, ..., db1, ...) with the parameters "
+                       "in their own order (W1, b1, W2, ...) gives: entries are compared with the wrong "
+                       "partners. Flatten both in the same order.")
+        elif THRESHOLD <= a["exact"] < 1e-2 and _one_sided_difference(J, parameters, exact, a["exact"]):
+            out.append(f"likely: on exact gradients it says {_fmt(a['exact'])}, which is what a one-sided "
+                       "difference (J(theta+eps) - J(theta)) / eps gives: its error shrinks only like eps. "
+                       "Use the central difference (J(theta+eps) - J(theta-eps)) / (2 eps).")
+        else:
+            out.append(f"likely: its answers fit no single factor ({', '.join(f'{n} {_fmt(v)}' for n, v in a.items())}): "
+                       "it compares entries with the wrong partners, or uses other data (X, Y) than your cost, "
+                       "or its numeric gradient is wrong entry by entry.")
+    if a["exact"] < THRESHOLD and abs(a["doubled"] - 1 / 3) >= 1e-3:
+        out.append(f"certain: it says {_fmt(a['doubled'])} for doubled gradients, where a correct checker says "
+                   "1/3: it does not compare your gradients with the numeric ones (check what it reads from "
+                   "the gradients dict: the keys it selects, the parameters' order).")
+    return out
+
+
+def _sorted_order_difference(parameters, gradients, matched, exact):
+    keys = list(parameters)
+    g_sorted = sorted(matched[p] for p in keys)
+    g_in_param_order = [matched[p] for p in keys]
+    if g_sorted == g_in_param_order:
+        return None
+    by_g = {matched[p]: exact[p] for p in keys}
+    a = np.concatenate([np.ravel(by_g[g]) for g in g_sorted])
+    n = np.concatenate([np.ravel(exact[p]) for p in keys])
+    return relative_difference(a, n) if a.size == n.size else None
+
+
+def _one_sided_difference(J, parameters, exact, said):
+    """Whether a one-sided difference at eps = 1e-7 explains what the checker said (within 2x)."""
+    work = {k: np.array(v, copy=True) for k, v in parameters.items()}
+    J0, one_sided = J(work), []
+    for key in work:
+        for idx in np.ndindex(work[key].shape):
+            old = work[key][idx]
+            work[key][idx] = old + EPSILON
+            one_sided.append((J(work) - J0) / EPSILON)
+            work[key][idx] = old
+    d = relative_difference(np.concatenate([np.ravel(exact[k]) for k in work]), np.array(one_sided))
+    return 0.5 <= said / d <= 2.0 if d > 0 else False
+
+
+# -- both at once ---------------------------------------------------------------------------
+
+@dataclass
+class Triage:
+    backprop: object           # CheckReport
+    checker: object = None     # CheckerReport, or None when no checker was given
+    on_your_gradients: float = None  # what the learner's checker says about the learner's gradients
+    verdict: str = ""
+    findings: list = field(default_factory=list)
+
+    @property
+    def found_a_bug(self):
+        return self.verdict != "all good" or bool(self.backprop.changed_cache_keys)
+
+    def __str__(self):
+        lines = [f"verdict: {self.verdict}"] + [f"  - {f}" for f in self.findings]
+        lines += ["", "backprop, checked by nnlib:", str(self.backprop)]
+        if self.checker is not None:
+            lines += ["", str(self.checker)]
+        return "\n".join(lines)
+
+
+def triangulate(parameters, cost=None, gradients=None, checker=None, *, forward_propagation=None,
+                backward_propagation=None, X=None, Y=None, m=None, method="loop", progress=None):
+    """Run nnlib's check on the learner's backprop and check the learner's checker; say where the bug is:
+    in backprop, in the checker, in both, or nowhere."""
+    cost_fn, grads, changed, m = _resolve(parameters, cost, gradients, forward_propagation,
+                                          backward_propagation, X, Y, m)
+    backprop = check(parameters, cost_fn, grads, method=method, m=m, progress=progress)
+    backprop.changed_cache_keys = changed
+    backprop.diagnosis = diagnose(backprop)
+    triage = Triage(backprop)
+    verdict_bp = "right" if backprop.passed else "WRONG"
+    triage.findings.append(f"backprop is {verdict_bp}: nnlib's check gives {_fmt(backprop.difference)} "
+                           f"(threshold {backprop.threshold:g}).")
+    if not backprop.passed:
+        triage.findings += [d for d in backprop.diagnosis if "agrees" not in d][:3]
+    if changed:
+        triage.findings.append(f"backward writes into the cache ({', '.join(changed)}): "
+                               + ("harmless here, since nothing reads it afterwards, but dangerous anywhere "
+                                  "the cache is read again" if backprop.passed else
+                                  "and a later step reads the damaged entry") + ".")
+    if checker is not None:
+        triage.checker = check_checker(checker, parameters, cost_fn, grads, m=m, progress=progress)
+        triage.on_your_gradients, _, _ = _run_checker(checker, parameters, grads)
+        triage.findings.append(f"your checker is {'right' if triage.checker.correct else 'WRONG'}: on exact "
+                               f"gradients it says {_fmt(triage.checker.on_exact)}; on your gradients it says "
+                               f"{_fmt(triage.on_your_gradients)}.")
+        triage.findings += [d for d in triage.checker.diagnosis if not d.startswith("certain: your checker is right")]
+    checker_ok = triage.checker is None or triage.checker.correct
+    triage.verdict = {(True, True): "all good", (False, True): "bug in backprop",
+                      (True, False): "bug in the checker", (False, False): "bugs in both"}[
+        (backprop.passed, checker_ok)]
+    return triage
