@@ -176,6 +176,7 @@ class CheckerReport:
     answers: dict                    # variant -> the difference the checker reported
     numeric_ratio: float = None      # its numeric gradient / the true one, when one factor explains all
     wrote_into_parameters: bool = False
+    one_sided: bool = False          # its answer is, to many digits, what (J(theta+eps) - J(theta)) / eps gives
     threshold: float = THRESHOLD
     diagnosis: list = field(default_factory=list)
 
@@ -281,8 +282,12 @@ def check_checker(checker, parameters, cost, gradients, m=None, progress=None):
     wrote = wrote or changed
     report = CheckerReport(correct=False, on_exact=answers["exact"], answers=answers, wrote_into_parameters=wrote)
     report.numeric_ratio = _infer_ratio(answers, factors)
+    if report.on_exact < 1e-2:
+        central, one_sided = _formula_fingerprints(J, parameters, exact)
+        report.one_sided = bool(abs(report.on_exact - one_sided) < 1e-6 * one_sided
+                                and abs(report.on_exact - central) > 1e-3 * central)
     report.correct = bool(report.on_exact < THRESHOLD and abs(answers["doubled"] - 1 / 3) < 1e-3
-                          and abs(answers["sign_flipped"] - 1) < 1e-3 and not wrote)
+                          and abs(answers["sign_flipped"] - 1) < 1e-3 and not wrote and not report.one_sided)
     report.diagnosis = _diagnose_checker(report, parameters, gradients, matched, exact, J)
     return report
 
@@ -309,6 +314,11 @@ def _diagnose_checker(report, parameters, gradients, matched, exact, J):
                    "copies it failed to): its perturbed 'copy' shares the arrays with the original "
                    "(dict.copy() or a plain assignment copies the dict, not the arrays). The doctor "
                    "gave it copies, so your own arrays were never touched.")
+    if report.one_sided:
+        out.append(f"certain: on exact gradients it says {_fmt(a['exact'])}, to many digits what the one-sided "
+                   "difference (J(theta+eps) - J(theta)) / eps gives. Its error shrinks only like eps (the "
+                   "central difference's like eps^2), so it can pass here and fail on another network: use "
+                   "(J(theta+eps) - J(theta-eps)) / (2 eps).")
     if report.correct:
         out.append(f"certain: your checker is right: {_fmt(a['exact'])} on exact gradients, 1/3 on doubled "
                    "ones, 1 on sign-flipped ones.")
@@ -334,10 +344,6 @@ def _diagnose_checker(report, parameters, gradients, matched, exact, J):
                        "gradients flattened in sorted key order (dW1, dW2, ..., db1, ...) with the parameters "
                        "in their own order (W1, b1, W2, ...) gives: entries are compared with the wrong "
                        "partners. Flatten both in the same order.")
-        elif THRESHOLD <= a["exact"] < 1e-2 and _one_sided_difference(J, parameters, exact, a["exact"]):
-            out.append(f"likely: on exact gradients it says {_fmt(a['exact'])}, which is what a one-sided "
-                       "difference (J(theta+eps) - J(theta)) / eps gives: its error shrinks only like eps. "
-                       "Use the central difference (J(theta+eps) - J(theta-eps)) / (2 eps).")
         else:
             out.append(f"likely: its answers fit no single factor ({', '.join(f'{n} {_fmt(v)}' for n, v in a.items())}): "
                        "it compares entries with the wrong partners, or uses other data (X, Y) than your cost, "
@@ -361,18 +367,24 @@ def _sorted_order_difference(parameters, gradients, matched, exact):
     return relative_difference(a, n) if a.size == n.size else None
 
 
-def _one_sided_difference(J, parameters, exact, said):
-    """Whether a one-sided difference at eps = 1e-7 explains what the checker said (within 2x)."""
+def _formula_fingerprints(J, parameters, exact):
+    """What a central and a one-sided difference at eps = 1e-7 say on exact gradients, computed the
+    way a learner's loop computes them. A learner's checker that uses either formula on the same cost
+    evaluates the very same J values, so its answer matches one of these to many digits."""
     work = {k: np.array(v, copy=True) for k, v in parameters.items()}
-    J0, one_sided = J(work), []
+    J0, central, one_sided = J(work), [], []
     for key in work:
         for idx in np.ndindex(work[key].shape):
             old = work[key][idx]
             work[key][idx] = old + EPSILON
-            one_sided.append((J(work) - J0) / EPSILON)
+            J_plus = J(work)
+            work[key][idx] = old - EPSILON
+            J_minus = J(work)
             work[key][idx] = old
-    d = relative_difference(np.concatenate([np.ravel(exact[k]) for k in work]), np.array(one_sided))
-    return 0.5 <= said / d <= 2.0 if d > 0 else False
+            central.append((J_plus - J_minus) / (2 * EPSILON))
+            one_sided.append((J_plus - J0) / EPSILON)
+    g = np.concatenate([np.ravel(exact[k]) for k in work])
+    return relative_difference(g, np.array(central)), relative_difference(g, np.array(one_sided))
 
 
 # -- both at once ---------------------------------------------------------------------------
@@ -384,6 +396,14 @@ class Triage:
     on_your_gradients: float = None  # what the learner's checker says about the learner's gradients
     verdict: str = ""
     findings: list = field(default_factory=list)
+
+    def to_dict(self):
+        from .checks import _finite_or_none
+        checker = None if self.checker is None else {
+            k: getattr(self.checker, k) for k in self.checker.__dataclass_fields__}
+        return _finite_or_none({"verdict": self.verdict, "findings": self.findings,
+                                "on_your_gradients": self.on_your_gradients,
+                                "backprop": self.backprop.to_dict(), "checker": checker})
 
     @property
     def found_a_bug(self):
@@ -429,3 +449,62 @@ def triangulate(parameters, cost=None, gradients=None, checker=None, *, forward_
                       (True, False): "bug in the checker", (False, False): "bugs in both"}[
         (backprop.passed, checker_ok)]
     return triage
+
+
+# -- a learner's file, for `python -m nnlib check my_network.py` ------------------------------
+
+COURSE_NAMES = {
+    "forward": ("forward_propagation_n", "forward_propagation"),
+    "backward": ("backward_propagation_n", "backward_propagation"),
+    "checker": ("gradient_check_n", "gradient_check"),
+    "data": ("gradient_check_n_test_case", "gradient_check_test_case", "test_case"),
+}
+
+
+def load_learner_file(path, forward=None, backward=None, checker=None, data=None):
+    """Import a learner's .py file and find its functions by the course's names (or the names given).
+
+    Returns keyword arguments for triangulate(). Raises ValueError with one line on anything
+    unusable: a missing file or function, an import error, a data function that does not return
+    (X, Y, parameters).
+    """
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.is_file() or path.suffix != ".py":
+        raise ValueError(f"{path}: no such Python file")
+    spec = importlib.util.spec_from_file_location(f"learner_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(path.resolve().parent))  # the learner's own helper modules, next to it
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            spec.loader.exec_module(module)
+    except Exception as e:  # whatever the learner's file raises on import, in one line
+        raise ValueError(f"could not import {path.name}: {type(e).__name__}: {e}") from e
+    finally:
+        sys.path.remove(str(path.resolve().parent))
+    given = {"forward": forward, "backward": backward, "checker": checker, "data": data}
+    found = {}
+    for role, names in COURSE_NAMES.items():
+        candidates = [given[role]] if given[role] else list(names)
+        hit = next((n for n in candidates if callable(getattr(module, n, None))), None)
+        if hit is None and role != "checker":
+            raise ValueError(f"{path.name} has no function {' or '.join(candidates)} (name it with "
+                             f"--{role} NAME)")
+        found[role] = getattr(module, hit) if hit else None
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            X, Y, parameters = found["data"]()
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{found['data'].__name__}() must return (X, Y, parameters): {e}") from e
+    if not isinstance(parameters, dict):
+        raise ValueError(f"{found['data'].__name__}() must return (X, Y, parameters) with parameters a dict, "
+                         f"got {type(parameters).__name__}")
+    kwargs = dict(parameters=parameters, forward_propagation=found["forward"],
+                  backward_propagation=found["backward"], X=X, Y=Y)
+    if found["checker"] is not None:
+        learner_checker = found["checker"]
+        kwargs["checker"] = lambda p, g: learner_checker(p, g, X, Y)
+    return kwargs

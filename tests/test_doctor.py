@@ -1,0 +1,213 @@
+"""The doctor on learner-style code (tests/learner_code.py), judged only through nnlib's public API."""
+
+import numpy as np
+import pytest
+from learner_code import (
+    ClassNet,
+    checker_alias,
+    checker_one_sided,
+    checker_shallow_dict,
+    checker_sorted_keys,
+    class_net_case,
+    course_forward,
+    deep,
+    dropout_cost,
+    make_course_backward,
+)
+
+import nnlib
+from nnlib import course
+
+
+@pytest.fixture
+def course_case():
+    X, Y, parameters = course.test_case()
+    return X, Y, parameters
+
+
+def _course_check(X, Y, parameters, backward):
+    return nnlib.check(parameters, forward_propagation=course.forward_propagation_n,
+                       backward_propagation=backward, X=X, Y=Y)
+
+
+def test_the_course_case_planted_bugs(course_case):
+    X, Y, parameters = course_case
+    before = deep(parameters)
+    report = _course_check(X, Y, parameters, course.backward_propagation_n_planted)
+    assert report.difference == pytest.approx(0.2850931567761623, abs=1e-9)
+    failing = {r.name: r.ratio for r in report.per_parameter if not r.passed}
+    assert list(failing) == ["b1", "W2"]  # b3's row is ~2.5e-7 from rounding alone, and passes
+    assert failing["W2"] == pytest.approx(2, abs=1e-6) and failing["b1"] == pytest.approx(4, abs=1e-6)
+    assert any("W2 has ratio 2" in line for line in report.diagnosis)
+    assert any("b1 has ratio 4" in line for line in report.diagnosis)
+    assert all(np.array_equal(parameters[k], before[k]) for k in parameters) and report.params_unchanged
+
+
+def test_the_course_case_fixed_passes_at_the_courses_number(course_case):
+    report = _course_check(*course_case, course.backward_propagation_n)
+    assert report.passed and report.difference == pytest.approx(1.1890913e-07, rel=1e-6)
+    assert report.cache_intact
+
+
+def test_courses_correct_checker_is_judged_right(course_case):
+    X, Y, parameters = course_case
+    grads = course.backward_propagation_n(X, Y, course.forward_propagation_n(X, Y, parameters)[1])
+    verdict = nnlib.check_checker(lambda p, g: course.gradient_check_n(p, g, X, Y), parameters,
+                                  cost=lambda p: course.forward_propagation_n(X, Y, p)[0], gradients=grads, m=3)
+    assert verdict.correct and verdict.on_exact < 2e-7 and not verdict.wrote_into_parameters
+    assert verdict.answers["doubled"] == pytest.approx(1 / 3, abs=1e-6)
+    assert verdict.answers["sign_flipped"] == pytest.approx(1, abs=1e-6)
+
+
+def _checker_verdict(course_case, checker):
+    X, Y, parameters = course_case
+    before = deep(parameters)
+    grads = course.backward_propagation_n(X, Y, course.forward_propagation_n(X, Y, parameters)[1])
+    verdict = nnlib.check_checker(lambda p, g: checker(p, g, X, Y), parameters,
+                                  cost=lambda p: course.forward_propagation_n(X, Y, p)[0], gradients=grads, m=3)
+    assert all(np.array_equal(parameters[k], before[k]) for k in parameters)
+    return verdict
+
+
+def test_a_shallow_copy_checker_says_one_third_and_writes_into_the_parameters(course_case):
+    verdict = _checker_verdict(course_case, checker_shallow_dict)
+    assert not verdict.correct and verdict.wrote_into_parameters
+    assert verdict.on_exact == pytest.approx(1 / 3, abs=1e-6) and verdict.numeric_ratio == pytest.approx(0.5)
+    assert any("half the true one" in line and "shallow copy" in line for line in verdict.diagnosis)
+
+
+def test_an_alias_checker_says_one_third_without_touching_the_parameters(course_case):
+    verdict = _checker_verdict(course_case, checker_alias)
+    assert not verdict.correct and not verdict.wrote_into_parameters
+    assert verdict.on_exact == pytest.approx(1 / 3, abs=1e-6)
+    assert any("alias" in line for line in verdict.diagnosis)
+
+
+def test_a_sorted_key_checker_is_caught_comparing_wrong_partners(course_case):
+    verdict = _checker_verdict(course_case, checker_sorted_keys)
+    assert not verdict.correct and verdict.numeric_ratio is None
+    assert any("sorted key order" in line for line in verdict.diagnosis)
+
+
+def test_a_one_sided_checker_is_caught_even_below_the_threshold(course_case):
+    verdict = _checker_verdict(course_case, checker_one_sided)
+    assert verdict.on_exact < 2e-7  # on this network the one-sided error (1.7e-7) hides under 2e-7
+    assert not verdict.correct and verdict.one_sided
+    assert any(line.startswith("certain") and "one-sided" in line for line in verdict.diagnosis)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, Y, _ = nnlib.load_mnist(np.random.default_rng(0))["train"]
+    return X[:, :8], Y[:, :8], nnlib.init_params(np.random.default_rng(3))
+
+
+def test_course_style_code_with_the_1_over_m_twice(digits):
+    X, Y, parameters = digits
+    report = nnlib.check(parameters, forward_propagation=course_forward,
+                         backward_propagation=make_course_backward(inv_m_twice=True), X=X, Y=Y,
+                         method="sampled")
+    assert report.difference == pytest.approx(7 / 9, abs=1e-7) and report.ratio == pytest.approx(1 / 8)
+    assert any("the 1/m is applied twice" in line for line in report.diagnosis)
+
+
+def test_course_style_code_right_is_not_called_a_bug(digits):
+    X, Y, parameters = digits
+    report = nnlib.check(parameters, forward_propagation=course_forward,
+                         backward_propagation=make_course_backward(), X=X, Y=Y)
+    assert report.passed and report.cache_intact
+
+
+def test_a_sign_flip_gives_one_and_is_named(digits):
+    X, Y, parameters = digits
+    report = nnlib.check(parameters, forward_propagation=course_forward,
+                         backward_propagation=make_course_backward(sign_flip=True), X=X, Y=Y, method="sampled")
+    assert report.difference == pytest.approx(1, abs=1e-7) and report.ratio == pytest.approx(-1)
+    assert any("sign is flipped" in line for line in report.diagnosis)
+
+
+def test_inplace_derivative_in_the_course_order_passes_and_the_cache_damage_is_reported(digits):
+    X, Y, parameters = digits
+    report = nnlib.check(parameters, forward_propagation=course_forward,
+                         backward_propagation=make_course_backward(inplace_deriv_on_A1=True), X=X, Y=Y)
+    assert report.passed  # dW2 read A1 before the derivative overwrote it
+    assert report.changed_cache_keys == ["cache[1]"]
+    assert any("changed the cache" in line and "passes anyway" in line for line in report.diagnosis)
+
+
+def test_a_cost_with_fresh_dropout_masks_is_caught(digits):
+    X, Y, parameters = digits
+    rng = np.random.default_rng(0)
+    grads = make_course_backward()(X, Y, course_forward(X, Y, parameters)[1])
+    report = nnlib.check(parameters, cost=lambda p: dropout_cost(X, Y, p, rng), gradients=grads,
+                         method="sampled", k=3)
+    assert not report.passed and not report.cost_repeatable
+    assert "two different values for the same parameters" in report.diagnosis[0]
+
+
+def test_the_seed_learner_class_network_and_printing_checker():
+    X, Y, params = class_net_case(m=4)
+    before = deep(params)
+    net = ClassNet()
+
+    def forward_propagation(X_, Y_, p):
+        cache = net.forward(X_, p)
+        return net.cross_entropy(cache["A2"], Y_), cache
+
+    triage = nnlib.triangulate(params, forward_propagation=forward_propagation,
+                               backward_propagation=lambda X_, Y_, cache: net.backward(X_, Y_, cache, params),
+                               X=X, Y=Y, checker=lambda p, g: net.gradient_check(p, g, X, Y))
+    assert triage.verdict == "bug in the checker"
+    assert triage.backprop.passed and triage.backprop.difference < 1e-7
+    assert [r.name for r in triage.backprop.per_parameter] == ["W1", "B1", "W2", "B2"]
+    assert triage.checker.on_exact == pytest.approx(1 / 3, abs=1e-6)  # read back from what it printed
+    assert triage.on_your_gradients == pytest.approx(1 / 3, abs=1e-6)
+    assert triage.checker.wrote_into_parameters
+    assert triage.backprop.changed_cache_keys == ["Z1"]
+    assert all(np.array_equal(params[k], before[k]) for k in params)
+    text = str(triage)
+    assert "shallow copy" in text and "Z1" in text
+
+
+@pytest.mark.parametrize("grads, message", [
+    ({"dW1": 0, "db1": 0}, r"no gradient for parameter\(s\) \['W2', 'b2'\]"),
+    ({"dW1": np.zeros((784, 10)), "db1": 0, "dW2": 0, "db2": 0}, "transposed"),
+])
+def test_gradient_key_and_shape_errors_name_both_sides(digits, grads, message):
+    X, Y, parameters = digits
+    with pytest.raises(ValueError, match=message):
+        nnlib.check(parameters, cost=lambda p: 0.0, gradients=grads)
+
+
+def test_keys_are_matched_as_learners_name_them():
+    from nnlib.doctor import match_gradients
+    p = {"W1": np.zeros((2, 3)), "B1": np.zeros((2, 1))}
+    assert match_gradients(p, {"dw1": np.zeros((2, 3)), "db1": np.zeros((2, 1)), "dz1": 0}) == {"W1": "dw1", "B1": "db1"}
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(cost=None, gradients=None), "needs cost="),
+    (dict(forward_propagation=course_forward), "needs forward_propagation="),
+    (dict(cost=lambda p: np.zeros(3), gradients={}), "one number"),
+])
+def test_unusable_calls_get_one_clear_error(digits, kwargs, message):
+    X, Y, parameters = digits
+    if kwargs.get("gradients") == {}:
+        kwargs["gradients"] = {"d" + k: np.zeros_like(v) for k, v in parameters.items()}
+    with pytest.raises(ValueError, match=message):
+        nnlib.check(parameters, **kwargs)
+
+
+def test_nan_in_a_learners_cost_never_passes(course_case):
+    X, Y, parameters = course_case
+    grads = course.backward_propagation_n(X, Y, course.forward_propagation_n(X, Y, parameters)[1])
+    report = nnlib.check(parameters, cost=lambda p: float("nan"), gradients=grads)
+    assert not report.passed and "NaN" in report.diagnosis[0]
+
+
+def test_float32_parameters_are_refused(course_case):
+    X, Y, parameters = course_case
+    p32 = {k: v.astype(np.float32) for k, v in parameters.items()}
+    with pytest.raises(ValueError, match="float64"):
+        nnlib.check(p32, forward_propagation=course.forward_propagation_n,
+                    backward_propagation=course.backward_propagation_n, X=X, Y=Y)
