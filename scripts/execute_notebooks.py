@@ -7,6 +7,7 @@ GitHub read the saved outputs and nbval compares against them. Widget state is s
 (nested under "state", the form GitHub's renderer accepts).
 """
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -18,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def main(paths):
+    os.environ["NNLIB_PROGRESS"] = "0"  # a progress bar's timings would differ on every run
     paths = [Path(p) for p in paths] or sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
     for path in paths:
         nb = nbformat.read(path, as_version=4)

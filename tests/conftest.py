@@ -1,7 +1,13 @@
+import os
+
 import numpy as np
 import pytest
 
-import nnlib
+# Progress bars print timings, which are not output: off in the tests and in the notebook kernels
+# that nbval starts from this process (they inherit its environment).
+os.environ["NNLIB_PROGRESS"] = "0"
+
+import nnlib  # noqa: E402
 
 
 @pytest.fixture(scope="session")
