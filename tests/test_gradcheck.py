@@ -222,3 +222,16 @@ def test_an_interrupted_leaky_check_still_restores_the_parameters(mnist):
     with bugs.enabled("shallow_copy"), pytest.raises(KeyboardInterrupt):
         gradcheck.check_gradients(interrupted, params, {k: grads["d" + k] for k in params}, method="loop")
     assert all(np.array_equal(params[k], before[k]) for k in params)
+
+
+def test_a_long_loop_shows_a_progress_bar_and_a_short_one_does_not(monkeypatch, capsys):
+    from nnlib import checks
+    monkeypatch.setenv("NNLIB_PROGRESS", "1")
+    params = {"w": np.zeros(40)}
+    ticks = iter(range(10_000))
+    monkeypatch.setattr(checks.time, "perf_counter", lambda: float(next(ticks)))  # the first 8 entries "take" 1 s
+    checks.numeric_gradient(lambda p: float(p["w"].sum()), params)
+    assert "gradient check" in capsys.readouterr().err  # 40 entries at 1/8 s: 5 s expected
+    monkeypatch.setattr(checks.time, "perf_counter", lambda: 0.0)  # instant
+    checks.numeric_gradient(lambda p: float(p["w"].sum()), params)
+    assert "gradient check" not in capsys.readouterr().err
