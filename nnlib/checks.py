@@ -82,7 +82,8 @@ class ParamRow:
     max_abs_error: float
     ratio: float  # analytic / numeric, least squares: (a . n) / (n . n)
     passed: bool
-    note: str = ""  # a pattern read off the entries: "transposed", "all zero", "nan"
+    note: str = ""  # a pattern read off the entries: "transposed", "all zero", "nan", or "rounding"
+    #                 (above the threshold, but an error too small to matter next to the whole gradient)
 
 
 @dataclass
@@ -188,8 +189,9 @@ def _rows(names, shapes, analytic, numeric, threshold):
         d = relative_difference(a, n)
         err = float(np.max(np.abs(a - n))) if a.size else 0.0
         matters = not np.isfinite(scale) or np.linalg.norm(np.ravel(a - n)) > threshold * scale
+        note = _note(a, n) or ("rounding" if np.isfinite(d) and d >= threshold and not matters else "")
         rows.append(ParamRow(k, tuple(shapes[k]), int(a.size), d, err, ratio(a, n),
-                             bool(np.isfinite(d) and (d < threshold or not matters)), _note(a, n)))
+                             bool(np.isfinite(d) and (d < threshold or not matters)), note))
     return rows
 
 

@@ -29,9 +29,9 @@ def uniform_difference(r):
 def named_factor(r, m=None):
     """What a clean factor analytic/numeric usually means, or None."""
     known = [(-1.0, "the sign is flipped (dZ = Y - A instead of A - Y, or a lost minus in the cost)"),
-             (2.0, "the analytic gradient is twice the numeric one"),
-             (0.5, "the analytic gradient is half the numeric one"),
-             (0.0, "the analytic gradient is zero")]
+             (2.0, "its analytic gradient is twice the numeric one"),
+             (0.5, "its analytic gradient is half the numeric one"),
+             (0.0, "its analytic gradient is zero")]
     if m and m > 1:
         known = [(1.0 / m, f"the analytic gradient is 1/m = 1/{m} of the true one: the 1/m is applied "
                            "twice (say in dZ and again in dW and db; once is right, wherever it goes)"),
@@ -43,7 +43,7 @@ def named_factor(r, m=None):
             return text
     for target in (3.0, 4.0, 1 / 3, 0.25):
         if _near(r, target):
-            return f"the analytic gradient is {format_ratio(r)} times the numeric one: a constant factor"
+            return f"its analytic gradient is {r:.4g} times the numeric one"
     return None
 
 
@@ -126,8 +126,8 @@ def diagnose(report):
         elif row.note == "nan":
             out.append(f"certain: d{row.name} holds NaN or infinity.")
         elif named_factor(row.ratio, m) and good:
-            out.append(f"certain: {row.name} has ratio {format_ratio(row.ratio)}: {named_factor(row.ratio, m)}, "
-                       f"for {row.name} only: look at the line that computes d{row.name}.")
+            out.append(f"certain: {row.name} has ratio {format_ratio(row.ratio)} ({named_factor(row.ratio, m)}), "
+                       f"for {row.name} only: a stray factor; look at the line that computes d{row.name}.")
     status = {row.name: row.passed for row in report.per_parameter}
     layers = sorted({name[1:] for name in status if name[:1] in "Ww" and ("b" + name[1:]) in status
                      or name[:1] in "Ww" and ("B" + name[1:]) in status})

@@ -182,7 +182,7 @@ class CheckerReport:
 
     def __str__(self):
         lines = ["your gradient checker, fed gradients the doctor knows:"]
-        expected = {"exact": "~1e-8 or less", "doubled": "0.3333333 (= 1/3)", "sign_flipped": "1.0000000"}
+        expected = {"exact": "below 2e-07", "doubled": "0.3333333 (= 1/3)", "sign_flipped": "1.0000000"}
         for name, value in self.answers.items():
             want = expected.get(name, f"{value_expected(name):.7f}" if name.startswith("divided") else "")
             lines.append(f"  {name:<16} it says {_fmt(value):>11}   a correct checker says {want}")
@@ -310,8 +310,8 @@ def _diagnose_checker(report, parameters, gradients, matched, exact, J):
     out, a = [], report.answers
     c = report.numeric_ratio
     if report.wrote_into_parameters:
-        out.append("certain: your checker writes into the parameter arrays it is given (on read-only "
-                   "copies it failed to): its perturbed 'copy' shares the arrays with the original "
+        out.append("certain: your checker writes into the parameter arrays it is given (given read-only "
+                   "copies, it failed at its first write): its perturbed 'copy' shares the arrays with the original "
                    "(dict.copy() or a plain assignment copies the dict, not the arrays). The doctor "
                    "gave it copies, so your own arrays were never touched.")
     if report.one_sided:

@@ -38,7 +38,7 @@ def test_the_course_case_planted_bugs(course_case):
     failing = {r.name: r.ratio for r in report.per_parameter if not r.passed}
     assert list(failing) == ["b1", "W2"]  # b3's row is ~2.5e-7 from rounding alone, and passes
     assert failing["W2"] == pytest.approx(2, abs=1e-6) and failing["b1"] == pytest.approx(4, abs=1e-6)
-    assert any("W2 has ratio 2" in line for line in report.diagnosis)
+    assert any("W2 has ratio 2.000000 (its analytic gradient is twice" in line for line in report.diagnosis)
     assert any("b1 has ratio 4" in line for line in report.diagnosis)
     assert all(np.array_equal(parameters[k], before[k]) for k in parameters) and report.params_unchanged
 
@@ -46,6 +46,7 @@ def test_the_course_case_planted_bugs(course_case):
 def test_the_course_case_fixed_passes_at_the_courses_number(course_case):
     report = _course_check(*course_case, course.backward_propagation_n)
     assert report.passed and report.difference == pytest.approx(1.1890913e-07, rel=1e-6)
+    assert [r.note for r in report.per_parameter if r.difference >= 2e-7] == ["rounding", "rounding"]
     assert report.cache_intact
 
 
