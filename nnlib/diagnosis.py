@@ -107,7 +107,7 @@ def diagnose(report):
     bad = [row for row in report.per_parameter if not row.passed]
     good = [row for row in report.per_parameter if row.passed]
     if report.kinks:
-        out.append(f"likely: {report.kinks} entr{'y' if report.kinks == 1 else 'ies'} sit within epsilon of a "
+        out.append(f"likely: {report.kinks} entr{'y sits' if report.kinks == 1 else 'ies sit'} within epsilon of a "
                    "kink (a ReLU at 0): there theta+eps and theta-eps fall on different sides and the "
                    "central difference averages two slopes, so the numeric gradient is wrong there, not "
                    "backprop. Check another batch or seed: a kink moves, a bug stays.")
