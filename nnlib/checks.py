@@ -54,8 +54,12 @@ def relative_difference(analytic, numeric):
     analytic, numeric = np.asarray(analytic, float), np.asarray(numeric, float)
     if not (np.all(np.isfinite(analytic)) and np.all(np.isfinite(numeric))):
         return float("nan")
-    denominator = np.linalg.norm(analytic) + np.linalg.norm(numeric)
-    return float(np.linalg.norm(analytic - numeric) / denominator) if denominator > 0 else 0.0
+    # scaled by the largest entry, so that gradients of 1e-300 do not underflow to 0 / 0 = "equal"
+    scale = max(float(np.max(np.abs(analytic), initial=0.0)), float(np.max(np.abs(numeric), initial=0.0)))
+    if scale == 0.0:
+        return 0.0  # both exactly zero: equal
+    a, n = analytic / scale, numeric / scale
+    return float(np.linalg.norm(a - n) / (np.linalg.norm(a) + np.linalg.norm(n)))
 
 
 def check_epsilon(params, epsilon):

@@ -337,6 +337,10 @@ def _diagnose_checker(report, parameters, gradients, matched, exact, J):
                    "parameters never reach the cost (it evaluates the original parameters, or the same copy twice).")
     elif c is not None and abs(c - 1.0) > 1e-3:
         out.append(f"certain: its numeric gradient is {c:.6f} x the true one (a constant factor in its formula).")
+    elif c is None and _no_denominator(a, exact):
+        out.append(f"certain: its answers grow with the size of the gradient (doubled: {_fmt(a['doubled'])} = "
+                   f"||g||, sign-flipped: {_fmt(a['sign_flipped'])} = 2 ||g||): it reports ||grad - gradapprox|| "
+                   "without dividing by ||grad|| + ||gradapprox||.")
     elif c is None:
         order = _sorted_order_difference(parameters, gradients, matched, exact)
         if order is not None and abs(order - a["exact"]) < 1e-3 * max(order, 1e-12):
@@ -353,6 +357,11 @@ def _diagnose_checker(report, parameters, gradients, matched, exact, J):
                    "1/3: it does not compare your gradients with the numeric ones (check what it reads from "
                    "the gradients dict: the keys it selects, the parameters' order).")
     return out
+
+
+def _no_denominator(answers, exact):
+    g = float(np.linalg.norm(np.concatenate([np.ravel(v) for v in exact.values()])))
+    return bool(g > 0 and abs(answers["doubled"] - g) < 1e-3 * g and abs(answers["sign_flipped"] - 2 * g) < 2e-3 * g)
 
 
 def _sorted_order_difference(parameters, gradients, matched, exact):

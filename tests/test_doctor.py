@@ -212,3 +212,24 @@ def test_float32_parameters_are_refused(course_case):
     with pytest.raises(ValueError, match="float64"):
         nnlib.check(p32, forward_propagation=course.forward_propagation_n,
                     backward_propagation=course.backward_propagation_n, X=X, Y=Y)
+
+
+def test_a_checker_without_the_denominator_is_named(course_case):
+    def no_denominator(p, g, X, Y):
+        d = course.gradient_check_n(p, g, X, Y)
+        grad = course.gradients_to_vector(g)
+        return d * 0 + np.linalg.norm(grad - _numeric(p, X, Y))  # ||grad - gradapprox|| alone
+
+    def _numeric(p, X, Y, eps=1e-7):
+        theta = course.dictionary_to_vector(p)
+        out = np.zeros_like(theta)
+        for i in range(theta.shape[0]):
+            plus, minus = np.copy(theta), np.copy(theta)
+            plus[i, 0] += eps
+            minus[i, 0] -= eps
+            out[i] = (course.forward_propagation_n(X, Y, course.vector_to_dictionary(plus))[0]
+                      - course.forward_propagation_n(X, Y, course.vector_to_dictionary(minus))[0]) / (2 * eps)
+        return out
+
+    verdict = _checker_verdict(course_case, no_denominator)
+    assert not verdict.correct and any("without dividing" in line for line in verdict.diagnosis)

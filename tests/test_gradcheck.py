@@ -235,3 +235,8 @@ def test_a_long_loop_shows_a_progress_bar_and_a_short_one_does_not(monkeypatch, 
     monkeypatch.setattr(checks.time, "perf_counter", lambda: 0.0)  # instant
     checks.numeric_gradient(lambda p: float(p["w"].sum()), params)
     assert "gradient check" not in capsys.readouterr().err
+
+
+def test_tiny_gradients_do_not_underflow_into_a_pass():
+    assert gradcheck.relative_difference([2e-300], [1e-300]) == pytest.approx(1 / 3)
+    assert gradcheck.relative_difference([0.0], [0.0]) == 0.0
