@@ -1,0 +1,435 @@
+"""The exercises' feedback: every reference answer passes, a blank stub is told it is not answered
+(without raising), and typical wrong answers get the message that names their mistake."""
+
+import importlib.util
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+import nnlib
+from nnlib import course, exercises
+
+ROOT = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("solutions_exercises", ROOT / "solutions" / "exercises.py")
+solutions = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(solutions)
+
+
+def stub(*args, **kwargs):
+    # YOUR CODE HERE
+    raise NotImplementedError
+
+
+def returns_none(*args, **kwargs):
+    return None
+
+
+def assert_fails_with(feedback, *phrases):
+    text = str(feedback)
+    assert not feedback.passed, text
+    for phrase in phrases:
+        assert phrase in text, f"{phrase!r} not in:\n{text}"
+
+
+# ---- 1.1 softmax ----------------------------------------------------------------------------
+
+def test_softmax_solution_passes():
+    feedback = exercises.check_softmax(solutions.softmax)
+    assert feedback.passed, str(feedback)
+    assert str(feedback).startswith("Exercise 1.1 (softmax): correct.")
+
+
+@pytest.mark.parametrize("blank", [stub, returns_none])
+def test_softmax_blank_is_not_answered(blank):
+    feedback = exercises.check_softmax(blank)
+    assert_fails_with(feedback, "Exercise 1.1 not answered yet", "write softmax in the cell above")
+
+
+def softmax_no_shift(Z):
+    E = np.exp(Z)
+    return E / E.sum(axis=0, keepdims=True)
+
+
+def softmax_rows(Z):
+    E = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return E / E.sum(axis=1, keepdims=True)
+
+
+def softmax_whole_array(Z):
+    E = np.exp(Z - Z.max())
+    return E / E.sum()
+
+
+def softmax_global_max(Z):
+    E = np.exp(Z - np.max(Z))
+    return E / E.sum(axis=0, keepdims=True)
+
+
+def softmax_in_place(Z):
+    Z -= Z.max(axis=0, keepdims=True)
+    E = np.exp(Z)
+    return E / E.sum(axis=0, keepdims=True)
+
+
+def softmax_typo(Z):
+    E = np.exp(Z - Z.max(axis=0, keepdims=True))
+    return E / E.sum(axis=0, keepdim=True)
+
+
+@pytest.mark.parametrize("wrong, phrases", [
+    (softmax_no_shift, ["(1000, 1001, 999)", "overflows float64", "Subtract the column's largest entry"]),
+    (softmax_rows, ["each ROW of your result sums to 1", "axis 0"]),
+    (softmax_whole_array, ["your whole array sums to 1"]),
+    (softmax_global_max, ["WHOLE array", "each column's own max"]),
+    (softmax_in_place, ["your softmax changed its input: 80 of the 80 entries"]),
+    (softmax_typo, ["raised TypeError", "keepdim"]),
+], ids=lambda x: getattr(x, "__name__", ""))
+def test_softmax_wrong_answers_get_their_message(wrong, phrases):
+    assert_fails_with(exercises.check_softmax(wrong), "Exercise 1.1 (softmax): not right yet.", *phrases)
+
+
+# ---- 1.2 compute_cost -----------------------------------------------------------------------
+
+def test_compute_cost_solution_passes():
+    feedback = exercises.check_compute_cost(solutions.compute_cost)
+    assert feedback.passed, str(feedback)
+
+
+@pytest.mark.parametrize("blank", [stub, returns_none])
+def test_compute_cost_blank_is_not_answered(blank):
+    assert_fails_with(exercises.check_compute_cost(blank), "Exercise 1.2 not answered yet",
+                      "write compute_cost in the cell above")
+
+
+@pytest.mark.parametrize("wrong, phrases", [
+    (lambda AL, Y: -np.sum(Y * np.log(AL)), ["m = 8 times too large", "the 1/m is missing"]),
+    (lambda AL, Y: -np.sum(Y * np.log(AL)) / Y.shape[0], ["you divided by 10 = Y.shape[0]", "Y.shape[1] = 8"]),
+    (lambda AL, Y: -np.mean(Y * np.log(AL)), ["a tenth of", "divides by 10 x 8"]),
+    (lambda AL, Y: np.sum(Y * np.log(AL)) / Y.shape[1], ["negative", "minus sign"]),
+    (lambda AL, Y: -np.sum(Y * np.log(AL) + (1 - Y) * np.log(1 - AL)) / Y.shape[1], ["(1 - Y) log(1 - AL)",
+                                                                                      "binary cross-entropy"]),
+    (lambda AL, Y: -np.sum(np.log(AL)) / Y.shape[1], ["over all 10 classes", "Multiply by Y"]),
+    (lambda AL, Y: -np.sum(Y * np.log(AL), axis=0), ["shape (8,): one loss per example"]),
+    (lambda AL, Y: -np.sum(Y * np.log10(AL)) / Y.shape[1], ["np.log10"]),
+], ids=["no_1/m", "divided_by_classes", "mean_over_all", "no_minus", "binary_ce", "all_classes",
+        "per_example", "log10"])
+def test_compute_cost_wrong_answers_get_their_message(wrong, phrases):
+    wrong.__name__ = "compute_cost"
+    assert_fails_with(exercises.check_compute_cost(wrong), "Exercise 1.2 (compute_cost): not right yet.",
+                      *phrases)
+
+
+# ---- 2.1 relu_deriv -------------------------------------------------------------------------
+
+def test_relu_deriv_solution_passes():
+    feedback = exercises.check_relu_deriv(solutions.relu_deriv)
+    assert feedback.passed, str(feedback)
+
+
+@pytest.mark.parametrize("blank", [stub, returns_none])
+def test_relu_deriv_blank_is_not_answered(blank):
+    assert_fails_with(exercises.check_relu_deriv(blank), "Exercise 2.1 not answered yet")
+
+
+def relu_deriv_in_place(Z):
+    Z[Z <= 0] = 0
+    Z[Z > 0] = 1
+    return Z
+
+
+def relu_deriv_alias(Z):
+    dZ = Z
+    dZ[dZ > 0] = 1
+    dZ[dZ <= 0] = 0
+    return dZ
+
+
+@pytest.mark.parametrize("wrong, phrases", [
+    (relu_deriv_in_place, ["your relu_deriv changed its input", "157 of the 160 entries of Z became 0/1",
+                           "it returned that very array"]),
+    (relu_deriv_alias, ["changed its input", "is not a copy"]),
+    (lambda Z: np.maximum(0, Z), ["ReLU(Z) itself, not its derivative"]),
+    (lambda Z: (Z >= 0).astype(float), ["at z = 0 you return 1"]),
+    (lambda Z: (Z <= 0).astype(float), ["swapped"]),
+], ids=["in_place", "alias", "relu_itself", "ge_zero", "swapped"])
+def test_relu_deriv_wrong_answers_get_their_message(wrong, phrases):
+    assert_fails_with(exercises.check_relu_deriv(wrong), "Exercise 2.1 (relu_deriv): not right yet.", *phrases)
+
+
+# ---- 2.2 backward_propagation (checked by the doctor) ---------------------------------------
+
+def forward_propagation(X, Y, parameters):
+    """The course-style forward pass notebook 2 gives the learner (784 -> 10 -> 10)."""
+    W1, b1, W2, b2 = parameters["W1"], parameters["b1"], parameters["W2"], parameters["b2"]
+    Z1 = np.dot(W1, X) + b1
+    A1 = np.maximum(0, Z1)
+    Z2 = np.dot(W2, A1) + b2
+    A2 = nnlib.model.softmax(Z2)
+    return nnlib.cost(A2, Y), (Z1, A1, W1, b1, Z2, A2, W2, b2)
+
+
+def learner_backward(one_over_m_in_dZ2=False, one_over_m_in_dW=True, sign=1.0, in_place_on=None,
+                     nnlib_order=False, relu_mask=True):
+    """A course-style backward_propagation with one learner's mistake switched on."""
+    def backward_propagation(X, Y, cache):
+        m = X.shape[1]
+        (Z1, A1, W1, b1, Z2, A2, W2, b2) = cache
+        scale = 1.0 / m if one_over_m_in_dW else 1.0
+        dZ2 = sign * (A2 - Y) / (m if one_over_m_in_dZ2 else 1.0)
+        if not nnlib_order:  # the course's order: dW2 reads A1 before the derivative is taken
+            dW2 = scale * np.dot(dZ2, A1.T)
+        dA1 = np.dot(W2.T, dZ2)
+        target = {"A1": A1, "Z1": Z1}.get(in_place_on)
+        derivative = relu_deriv_in_place(target) if target is not None else solutions.relu_deriv(Z1)
+        dZ1 = dA1 * derivative if relu_mask else dA1
+        if nnlib_order:
+            dW2 = scale * np.dot(dZ2, A1.T)
+        db2 = scale * np.sum(dZ2, axis=1, keepdims=True)
+        dW1 = scale * np.dot(dZ1, X.T)
+        db1 = scale * np.sum(dZ1, axis=1, keepdims=True)
+        return {"dZ2": dZ2, "dW2": dW2, "db2": db2, "dA1": dA1, "dZ1": dZ1, "dW1": dW1, "db1": db1}
+    return backward_propagation
+
+
+def test_backward_propagation_solution_passes_with_every_entry_checked():
+    feedback = exercises.check_backward_propagation(solutions.backward_propagation, forward_propagation)
+    assert feedback.passed, str(feedback)
+    assert "the cache is unchanged" in str(feedback)
+
+
+def test_backward_propagation_with_the_1_over_m_in_dZ2_only_passes_too():
+    feedback = exercises.check_backward_propagation(
+        learner_backward(one_over_m_in_dZ2=True, one_over_m_in_dW=False), forward_propagation, method="sampled")
+    assert feedback.passed, str(feedback)
+
+
+def test_backward_propagation_blank_is_not_answered():
+    assert_fails_with(exercises.check_backward_propagation(stub, forward_propagation),
+                      "Exercise 2.2 not answered yet")
+
+
+def test_backward_propagation_calling_an_unanswered_relu_deriv_says_so():
+    def backward_propagation(X, Y, cache):
+        return {"dZ1": stub(cache[0])}
+    assert_fails_with(exercises.check_backward_propagation(backward_propagation, forward_propagation),
+                      "calls stub, which is not answered yet")
+
+
+@pytest.mark.parametrize("mistake, phrases", [
+    (dict(one_over_m_in_dZ2=True), ["1/m = 1/16 of the true one: the 1/m is applied twice", "r = 0.062500"]),
+    (dict(one_over_m_in_dW=False), ["m = 16 times too large: the 1/m of the averaged cost is missing"]),
+    (dict(sign=-1.0), ["wrong sign", "not Y - A2", "r = -1.000000"]),
+    (dict(in_place_on="A1"), ["entries of A1 became 0/1", "The check passes all the same"]),
+    (dict(in_place_on="A1", nnlib_order=True), ["entries of A1 became 0/1",
+                                                "db2 is right but dW2 is not", "damaged before dW2 read it"]),
+    (dict(in_place_on="Z1"), ["160 of the 160 entries of Z1 became 0/1", "The check passes all the same"]),
+    (dict(relu_mask=False), ["dW2 and db2 are right, dW1 and db1 are not",
+                             "non-zero at 102 entries where Z1 <= 0"]),
+], ids=["1/m_twice", "1/m_missing", "sign_flipped", "in_place_A1_course_order", "in_place_A1_nnlib_order",
+        "in_place_Z1", "no_relu_mask"])
+def test_backward_propagation_wrong_answers_get_the_doctors_diagnosis(mistake, phrases):
+    feedback = exercises.check_backward_propagation(learner_backward(**mistake), forward_propagation,
+                                                    method="sampled")
+    assert_fails_with(feedback, "Exercise 2.2 (backward_propagation): not right yet.", *phrases)
+    assert "The doctor's report (nnlib.check)" in str(feedback)
+
+
+def test_backward_propagation_with_a_changed_forward_says_to_rerun_it():
+    def forward_without_bias(X, Y, parameters):
+        cost, cache = forward_propagation(X, Y, {**parameters, "b1": parameters["b1"] + 1.0})
+        return cost, cache
+    assert_fails_with(exercises.check_backward_propagation(solutions.backward_propagation, forward_without_bias),
+                      "re-run the cell that defines it")
+
+
+# ---- 3.1 gradient_check_n (checked by the checker doctor) -----------------------------------
+
+def learner_checker(copy_plus="copy", reset_minus=True, central=True, two_eps=True, denominator=True,
+                    print_only=False):
+    """A course-style gradient_check_n with one learner's mistake switched on."""
+    def gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7):
+        parameters_values = course.dictionary_to_vector(parameters)
+        grad = course.gradients_to_vector(gradients)
+        n = parameters_values.shape[0]
+        gradapprox = np.zeros((n, 1))
+        J, _ = forward_propagation_n(X, Y, parameters)
+        thetaminus = np.copy(parameters_values)
+        for i in range(n):
+            thetaplus = {"copy": np.copy, "alias": lambda v: v, "view": lambda v: v[:]}[copy_plus](parameters_values)
+            thetaplus[i, 0] += epsilon
+            J_plus, _ = forward_propagation_n(X, Y, course.vector_to_dictionary(thetaplus))
+            if not central:
+                gradapprox[i, 0] = (J_plus - J) / epsilon
+                continue
+            if reset_minus:
+                thetaminus = np.copy(parameters_values)
+            thetaminus[i, 0] -= epsilon
+            J_minus, _ = forward_propagation_n(X, Y, course.vector_to_dictionary(thetaminus))
+            gradapprox[i, 0] = (J_plus - J_minus) / (2 * epsilon if two_eps else epsilon)
+        numerator = np.linalg.norm(grad - gradapprox)
+        difference = numerator / (np.linalg.norm(grad) + np.linalg.norm(gradapprox)) if denominator else numerator
+        print(f"difference = {difference}")
+        return None if print_only else difference
+    return gradient_check_n
+
+
+forward_propagation_n = course.forward_propagation_n  # the learner's checker calls it by this name
+
+
+def test_gradient_check_n_solution_passes():
+    feedback = exercises.check_gradient_check_n(solutions.gradient_check_n)
+    assert feedback.passed, str(feedback)
+
+
+def test_gradient_check_n_that_only_prints_its_difference_passes():
+    feedback = exercises.check_gradient_check_n(learner_checker(print_only=True))
+    assert feedback.passed, str(feedback)
+
+
+@pytest.mark.parametrize("blank", [stub, returns_none])
+def test_gradient_check_n_blank_is_not_answered(blank):
+    assert_fails_with(exercises.check_gradient_check_n(blank), "Exercise 3.1 not answered yet")
+
+
+@pytest.mark.parametrize("mistake, phrases", [
+    (dict(copy_plus="alias"), ["entries 1 and 2 are both moved by +epsilon", "np.copy",
+                               "it says   0.3333334", "half the true one"]),
+    (dict(copy_plus="view"), ["entries 1 and 2 are both moved by +epsilon", "parameters_values[:]"]),
+    (dict(reset_minus=False), ["entries 1 and 2 are both moved by -epsilon", "never undone"]),
+    (dict(central=False), ["48 times for 47 entries", "one-sided difference"]),
+    (dict(two_eps=False), ["right points", "twice the true one", "instead of 2 eps"]),
+    (dict(denominator=False), ["||grad - gradapprox|| alone", "Divide it by ||grad|| + ||gradapprox||"]),
+], ids=["alias", "view_[:]", "thetaminus_not_reset", "one_sided", "divided_by_eps", "no_denominator"])
+def test_gradient_check_n_wrong_answers_get_their_message(mistake, phrases):
+    feedback = exercises.check_gradient_check_n(learner_checker(**mistake))
+    assert_fails_with(feedback, "Exercise 3.1 (gradient_check_n): not right yet.", *phrases)
+
+
+# ---- 5.1 and 5.2 dropout -------------------------------------------------------------------
+
+def learner_dropout_forward(mask="below", scale="divide", rng_source="given"):
+    def forward_propagation_with_dropout(X, parameters, keep_prob, rng):
+        W1, b1, W2, b2 = parameters["W1"], parameters["b1"], parameters["W2"], parameters["b2"]
+        Z1 = np.dot(W1, X) + b1
+        A1 = np.maximum(0, Z1)
+        draw = rng if rng_source == "given" else np.random.default_rng(next(_calls))
+        U = draw.random((A1.shape[0], A1.shape[1]))
+        D1 = (U < keep_prob if mask == "below" else U > keep_prob).astype(int)
+        A1 = {"divide": A1 * D1 / keep_prob, "none": A1 * D1, "multiply": A1 * D1 * keep_prob,
+              "no_mask": A1}[scale]
+        Z2 = np.dot(W2, A1) + b2
+        A2 = solutions.softmax(Z2)
+        return A2, (Z1, D1, A1, W1, b1, Z2, A2, W2, b2)
+    return forward_propagation_with_dropout
+
+
+_calls = iter(range(10**6))  # a different, but reproducible, seed on every call: a "fresh" generator
+
+
+def test_dropout_forward_solution_passes():
+    feedback = exercises.check_dropout_forward(solutions.forward_propagation_with_dropout)
+    assert feedback.passed, str(feedback)
+
+
+def test_dropout_forward_blank_is_not_answered():
+    assert_fails_with(exercises.check_dropout_forward(stub), "Exercise 5.1 not answered yet")
+
+
+@pytest.mark.parametrize("mistake, phrases", [
+    (dict(mask="above"), ["your mask keeps 19% of the units", "probability of KEEPING"]),
+    (dict(scale="none"), ["not divided by keep_prob"]),
+    (dict(scale="multiply"), ["DIVIDES the kept units"]),
+    (dict(scale="no_mask"), ["ReLU(Z1) unchanged"]),
+    (dict(rng_source="own"), ["same seed) drew different masks", "from the rng you are given"]),
+], ids=["mask_keeps_dropped", "no_1/keep_prob", "times_keep_prob", "mask_not_applied", "own_generator"])
+def test_dropout_forward_wrong_answers_get_their_message(mistake, phrases):
+    assert_fails_with(exercises.check_dropout_forward(learner_dropout_forward(**mistake)),
+                      "Exercise 5.1 (forward_propagation_with_dropout): not right yet.", *phrases)
+
+
+def learner_dropout_backward(mask="cache", divide=1):
+    def backward_propagation_with_dropout(X, Y, cache, keep_prob):
+        m = X.shape[1]
+        (Z1, D1, A1, W1, b1, Z2, A2, W2, b2) = cache
+        dZ2 = A2 - Y
+        dW2 = 1.0 / m * np.dot(dZ2, A1.T)
+        db2 = 1.0 / m * np.sum(dZ2, axis=1, keepdims=True)
+        dA1 = np.dot(W2.T, dZ2)
+        if mask == "cache":
+            D = D1
+        else:  # a new mask: the same one on every call ("seeded"), or a new one each call ("fresh")
+            seed = 7 if mask == "seeded" else next(_calls)
+            D = np.random.default_rng(seed).random(dA1.shape) < keep_prob
+        dA1 = dA1 * D / keep_prob ** divide
+        dZ1 = dA1 * solutions.relu_deriv(Z1)
+        dW1 = 1.0 / m * np.dot(dZ1, X.T)
+        db1 = 1.0 / m * np.sum(dZ1, axis=1, keepdims=True)
+        return {"dZ2": dZ2, "dW2": dW2, "db2": db2, "dA1": dA1, "dZ1": dZ1, "dW1": dW1, "db1": db1}
+    return backward_propagation_with_dropout
+
+
+def test_dropout_backward_solution_passes_the_frozen_mask_check():
+    feedback = exercises.check_dropout_backward(solutions.backward_propagation_with_dropout)
+    assert feedback.passed, str(feedback)
+    assert "with the mask frozen" in str(feedback)
+
+
+def test_dropout_backward_blank_is_not_answered():
+    assert_fails_with(exercises.check_dropout_backward(stub), "Exercise 5.2 not answered yet")
+
+
+@pytest.mark.parametrize("mistake, phrases", [
+    (dict(divide=0), ["keep_prob = 0.8 times the true ones", "divide by keep_prob"]),
+    (dict(divide=2), ["1/keep_prob = 1.25 times too large"]),
+    (dict(mask="seeded"), ["another mask than the forward pass's", "Use the D1 from the cache"]),
+    (dict(mask="fresh"), ["two calls on the same cache gave different gradients", "draws a new mask"]),
+], ids=["no_1/keep_prob", "1/keep_prob_twice", "own_mask", "fresh_mask_each_call"])
+def test_dropout_backward_wrong_answers_get_their_message(mistake, phrases):
+    feedback = exercises.check_dropout_backward(learner_dropout_backward(**mistake), method="sampled")
+    assert_fails_with(feedback, "Exercise 5.2 (backward_propagation_with_dropout): not right yet.", *phrases)
+
+
+# ---- the notebooks hold the exercises blank, and their feedback cells say so ----------------
+
+def _exercise_cells(path):
+    nb = nbformat.read(path, as_version=4)
+    return [(c.source, nb.cells[i + 1].source) for i, c in enumerate(nb.cells)
+            if "exercise" in c.metadata.get("tags", [])]
+
+
+def _definitions(path):
+    """The notebook's code cells that only define functions (stubs, given helpers)."""
+    import ast
+    nb = nbformat.read(path, as_version=4)
+    keep = (ast.FunctionDef,)
+    return [c.source for c in nb.cells if c.cell_type == "code" and c.source.strip()
+            and all(isinstance(node, keep) for node in ast.parse(c.source).body)]
+
+
+@pytest.mark.parametrize("notebook, names", [
+    ("01-forward-propagation.ipynb", ["softmax", "compute_cost"]),
+    ("02-backpropagation.ipynb", ["relu_deriv", "backward_propagation"]),
+    ("03-gradient-checking.ipynb", ["gradient_check_n"]),
+])
+def test_committed_notebooks_hold_blank_exercises_that_the_feedback_cells_grade(notebook, names):
+    path = ROOT / "notebooks" / notebook
+    cells = _exercise_cells(path)
+    assert [name for name in names if any(f"def {name}(" in stub_ for stub_, _ in cells)] == names
+    # what the notebooks' setup cells import; then the cells that define functions (stubs, given helpers)
+    space = {"np": np, "nnlib": nnlib, "exercises": exercises, "model": nnlib.model, "course": course,
+             **{name: getattr(course, name) for name in ("dictionary_to_vector", "forward_propagation_n",
+                                                         "gradients_to_vector", "vector_to_dictionary")}}
+    for source in _definitions(path):
+        exec(source, space)
+    for stub_source, feedback_source in cells:
+        assert "# YOUR CODE HERE" in stub_source and "raise NotImplementedError" in stub_source
+        assert feedback_source.startswith("exercises.check_")
+        blank = eval(feedback_source, space)
+        assert not blank.passed and "not answered yet" in str(blank), str(blank)
+    for name in names:  # the reference answer, put where the learner writes theirs
+        space[name] = getattr(solutions, name)
+    for _, feedback_source in cells:
+        answered = eval(feedback_source, space)
+        assert answered.passed, str(answered)
