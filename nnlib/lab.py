@@ -1,31 +1,45 @@
 """The bug lab: switch deliberate bugs on and off and watch the gradient check answer.
 
-    from nnlib.lab import BugLab
+    from nnlib.lab import BugLab, picture
     lab = BugLab()          # displays itself in a notebook
     lab.set(bugs=["shallow_copy"], batch=8)   # what the widgets do, callable from code and tests
+    picture(lab.report)     # the same result as a matplotlib figure, for pages without a kernel
 
 Every number the lab shows is computed by nnlib.experiment.run for exactly the bugs,
-batch and check shown next to it.
+batch and check shown next to it. Everything it draws in the browser is HTML without fixed
+widths, so it fits a projector's 1024 px with JupyterLab's file browser open.
 """
 
 import html
+import io
+import re
+import textwrap
+import traceback
 
 import numpy as np
+from matplotlib.figure import Figure
 
 from . import bugs, experiment
 from .gradcheck import format_difference as fmt
 
 CHECKS = {
-    "sampled": "sampled: the loop on 25 entries of each parameter",
+    "sampled": "sampled: up to 25 entries of each parameter",
     "fast": "fast: every entry, batched",
-    "directional": "directional: one random direction per parameter",
+    "directional": "directional: one random direction",
 }
+BATCHES = (1, 256)        # the slider's range
+LOG10_RANGE = (-12, 0)    # the bars: a difference from 1e-12 to 1 on a log scale
+GREEN, RED, AMBER = "#2e7d32", "#c62828", "#e65100"
+
+
+def describe(bug_names, batch, method):
+    """One line naming a setting of the controls: what a result, or an error, is for."""
+    return f"bugs: {', '.join(bug_names) or 'none'} | M = {batch} | check: {method}"
 
 
 def summary(report):
     """Plain-text summary of a report: deterministic, short, readable without a kernel."""
-    lines = [f"bugs: {', '.join(report.bugs) or 'none'} | M = {report.batch} | check: {report.method}"
-             f" | keep_prob = {report.keep_prob:g}",
+    lines = [f"{describe(report.bugs, report.batch, report.method)} | keep_prob = {report.keep_prob:g}",
              f"difference = {fmt(report.difference)}  {'PASS' if report.passed else 'FAIL'}"
              f"  (ratio analytic/numeric = {report.ratio:.6f})"]
     lines += [f"  {r.name:<3} difference {fmt(r.difference):>9}  ratio {r.ratio:9.6f}  "
@@ -33,47 +47,144 @@ def summary(report):
     return "\n".join(lines)
 
 
-def bar_chart(report, width=460, row=34):
-    """An SVG bar per parameter: log10 of its difference, with the 2e-7 threshold marked."""
-    lo, hi, left = -12.0, 0.0, 60
-    scale = (width - left - 70) / (hi - lo)
-
-    def x(d):
-        return left + (np.clip(np.log10(max(d, 1e-300)), lo, hi) - lo) * scale
-
-    parts = [f'<svg class="bl-chart" width="{width}" height="{row * len(report.per_parameter) + 40}" '
-             'xmlns="http://www.w3.org/2000/svg" font-family="sans-serif" font-size="16">']
-    for n, r in enumerate(report.per_parameter):
-        y = 10 + n * row
-        colour = "#2e7d32" if r.passed else "#c62828"
-        parts.append(f'<text x="0" y="{y + 20}">{r.name}</text>'
-                     f'<rect x="{left}" y="{y + 4}" width="{x(r.difference) - left:.1f}" height="{row - 10}" '
-                     f'fill="{colour}"/><text x="{x(r.difference) + 6:.1f}" y="{y + 20}">{fmt(r.difference)}</text>')
-    bottom = 10 + row * len(report.per_parameter)
-    t = x(report.threshold)
-    parts.append(f'<line x1="{t:.1f}" y1="4" x2="{t:.1f}" y2="{bottom}" stroke="black" stroke-dasharray="5,4"/>'
-                 f'<text x="{t - 30:.1f}" y="{bottom + 22}" font-size="13">2e-7</text>'
-                 f'<text x="{left}" y="{bottom + 22}" font-size="13">1e-12</text>'
-                 f'<text x="{x(1.0) - 10:.1f}" y="{bottom + 22}" font-size="13">1</text></svg>')
-    return "".join(parts)
+def alone(report, seed=0):
+    """Each bug of a report checked on its own, with the same batch, check and dropout:
+    {name: report}. Empty for fewer than two bugs, where there is nothing to compare."""
+    if len(report.bugs) < 2:
+        return {}
+    return {name: experiment.run([name], batch=report.batch, seed=seed, method=report.method,
+                                 keep_prob=report.keep_prob)
+            for name in report.bugs}
 
 
-def report_html(report):
-    verdict = "PASS" if report.passed else "FAIL"
-    colour = "#2e7d32" if report.passed else "#c62828"
-    rows = "".join(f"<tr><td>{r.name}</td><td>{r.checked}</td><td>{fmt(r.difference)}</td>"
-                   f"<td>{r.ratio:.6f}</td><td style='color:{'#2e7d32' if r.passed else '#c62828'}'>"
-                   f"{'ok' if r.passed else 'FAIL'}</td></tr>" for r in report.per_parameter)
+def findings(report, alone_reports=None):
+    """What the big number does not show, one sentence each, derived from the numbers:
+    a cache that backward wrote into (the check can pass with it) and bugs that hide each
+    other (each alone fails, together they pass). `alone_reports` is what `alone` returns."""
+    out = []
+    if report.changed_cache_keys:
+        keys = ", ".join(report.changed_cache_keys)
+        out.append(("The check passes, but backward" if report.passed else "Backward")
+                   + f" wrote into its cache: {keys} changed (an in-place operation).")
+    alone_reports = alone_reports or {}
+    failing = [name for name, r in alone_reports.items() if not r.passed]
+    if report.passed and failing:
+        each = " and ".join(f"{name} gives {fmt(alone_reports[name].difference)}" for name in failing)
+        others = [name for name in report.bugs if name not in failing]
+        if len(failing) > 1:
+            out.append(f"{' and '.join(failing)} cancel: alone, {each} (each a FAIL); together the "
+                       f"check passes (ratio analytic/numeric {report.ratio:.6f}).")
+        else:
+            out.append(f"Alone, {each} (a FAIL); with {' and '.join(others)} on as well the check "
+                       "passes: one bug hides the other.")
+    return out
+
+
+def _bar_percent(d):
+    """Where a difference lands on the bars' log scale, in percent of the bar's width."""
+    lo, hi = LOG10_RANGE
+    return 100.0 if not np.isfinite(d) else float(np.clip((np.log10(max(d, 1e-300)) - lo) / (hi - lo), 0, 1) * 100)
+
+
+def _short(x):
+    """2e-07 -> 2e-7: an axis label."""
+    return f"{x:.0e}".replace("e-0", "e-").replace("e+00", "")
+
+
+def _attributes(bug_names, batch, method):
+    """data- attributes naming the controls an element was made for (the browser test reads them)."""
+    return (f"data-bugs='{html.escape(','.join(bug_names))}' data-batch='{batch}' "
+            f"data-method='{html.escape(method)}'")
+
+
+def report_html(report, alone_reports=None):
+    """The lab's display of a report. Widths are percentages and grid columns, never fixed
+    pixels, so nothing is cut off from about 520 px of cell width up."""
+    colour = GREEN if report.passed else RED
+    cell = "padding:2px 0"
+    rows = []
+    for r in report.per_parameter:
+        c = GREEN if r.passed else RED
+        rows.append(
+            f"<span style='{cell};font-weight:bold'>{r.name}</span>"
+            f"<div style='position:relative;height:22px;background:#eceff1'>"
+            f"<div style='width:{_bar_percent(r.difference):.1f}%;height:100%;background:{c}'></div>"
+            f"<div style='position:absolute;left:{_bar_percent(report.threshold):.1f}%;top:-4px;"
+            f"bottom:-4px;border-left:2px dashed #000'></div></div>"
+            f"<span style='{cell};text-align:right'>{fmt(r.difference)}</span>"
+            f"<span style='{cell};text-align:right'>{r.ratio:.6f}</span>"
+            f"<span style='{cell};text-align:right'>{r.checked}</span>"
+            f"<span style='{cell};color:{c};font-weight:bold'>{'ok' if r.passed else 'FAIL'}</span>")
+    lo, hi = LOG10_RANGE
+    axis = (f"<span></span><div style='position:relative;height:1.3em;font-size:14px'>"
+            f"<span style='position:absolute;left:0'>1e{lo}</span>"
+            f"<span style='position:absolute;left:{_bar_percent(report.threshold):.1f}%;"
+            f"transform:translateX(-50%)'>{_short(report.threshold)}</span>"
+            f"<span style='position:absolute;right:0'>{10.0 ** hi:g}</span></div>"
+            + "<span></span>" * 4)
+    head = "".join(f"<span style='font-weight:bold;text-align:{a}'>{h}</span>" for h, a in
+                   [("param", "left"), ("log scale", "left"), ("difference", "right"),
+                    ("ratio a/n", "right"), ("checked", "right"), ("", "left")])
+    grid = (f"<div class='bl-bars' style='display:grid;grid-template-columns:auto minmax(150px,1fr) "
+            f"auto auto auto auto;column-gap:14px;row-gap:6px;align-items:center;font-size:17px;"
+            f"margin-top:10px'>{head}{''.join(rows)}{axis}</div>")
+    boxes = "".join(f"<div class='bl-finding' style='margin:8px 0;padding:6px 12px;font-size:18px;"
+                    f"border-left:6px solid {AMBER};background:#fff3e0'>&#9888; {html.escape(f)}</div>"
+                    for f in findings(report, alone_reports))
+    each = ""
+    if alone_reports and not report.passed:
+        each = ("<div style='font-size:16px'>each bug alone: " + "; ".join(
+            f"{html.escape(n)} {fmt(r.difference)} {'PASS' if r.passed else 'FAIL'}"
+            for n, r in alone_reports.items()) + "</div>")
+    on = ", ".join(f"<b style='color:{RED}'>{html.escape(n)}</b>" for n in report.bugs) or "none"
     notes = "".join(f"<li>{html.escape(d)}</li>" for d in report.diagnosis)
-    return (f"<div style='font-size:20px;line-height:1.4'>"
-            f"<div>difference = <b class='bl-difference' style='font-size:34px;color:{colour}'>"
-            f"{fmt(report.difference)}</b> <b class='bl-verdict' style='color:{colour}'>{verdict}</b></div>"
-            f"<div style='font-size:16px'>M = {report.batch}, check: {html.escape(report.method)}, "
-            f"keep_prob = {report.keep_prob:g}, bugs: {html.escape(', '.join(report.bugs) or 'none')}</div>"
-            f"<div style='display:flex;gap:24px;align-items:flex-start;margin-top:8px'>"
-            f"<table style='font-size:17px'><tr><th>param</th><th>checked</th><th>difference</th>"
-            f"<th>ratio a/n</th><th></th></tr>{rows}</table>{bar_chart(report)}</div>"
-            f"<ul style='font-size:16px'>{notes}</ul></div>")
+    return (f"<div class='bl-result' {_attributes(report.bugs, report.batch, report.method)} "
+            f"style='font-size:18px;line-height:1.35;white-space:normal;overflow-wrap:break-word'>"
+            f"<div style='display:flex;flex-wrap:wrap;align-items:baseline;column-gap:12px'>"
+            f"<span>difference =</span><b class='bl-difference' style='font-size:34px;color:{colour}'>"
+            f"{fmt(report.difference)}</b><b class='bl-verdict' style='font-size:26px;color:{colour}'>"
+            f"{'PASS' if report.passed else 'FAIL'}</b></div>"
+            f"<div style='font-size:16px'>bugs on: {on} &middot; M = {report.batch} &middot; check: "
+            f"{html.escape(report.method)} &middot; keep_prob = {report.keep_prob:g}</div>"
+            f"{boxes}{each}{grid}"
+            f"<ul class='bl-diagnosis' style='font-size:16px;margin:10px 0 0;padding-left:1.3em'>{notes}</ul></div>")
+
+
+def busy_html(controls, previous=""):
+    """What the lab shows while a check runs: which controls it is computing for, over the
+    previous result made invisible (it keeps its space, so the page does not jump)."""
+    ghost = re.sub(r" (class|data-\w+)='[^']*'", "", previous)  # not a result any more
+    return (f"<div class='bl-busy' {_attributes(*controls)} aria-busy='true' style='position:relative;"
+            f"min-height:3em;white-space:normal'><div style='position:absolute;top:0;left:0;z-index:1;"
+            f"padding:6px 14px;font-size:22px;background:#fff8e1;border:2px solid #f9a825;"
+            f"border-radius:6px'>Computing&hellip; {html.escape(describe(*controls))}</div>"
+            f"<div aria-hidden='true' style='visibility:hidden'>{ghost}</div></div>")
+
+
+def error_html(controls, title, message, details=""):
+    """An error, naming the controls it is for, so that nothing older stays on show."""
+    more = (f"<details style='font-size:13px'><summary>traceback</summary><pre style='white-space:"
+            f"pre-wrap'>{html.escape(details)}</pre></details>" if details else "")
+    return (f"<div class='bl-error' {_attributes(*controls)} style='font-size:20px;color:#8a4b00;"
+            f"white-space:normal;overflow-wrap:break-word'><b>{title}</b> for "
+            f"{html.escape(describe(*controls))}:<br>{html.escape(message)}{more}</div>")
+
+
+def _validate(bug_names=None, batch=None, method=None, known=bugs.REGISTRY):
+    """Raise ValueError, saying what is allowed, unless every value given is one the controls offer."""
+    if bug_names is not None:
+        if isinstance(bug_names, str) or not all(isinstance(n, str) for n in bug_names):
+            raise ValueError(f"bugs must be a list of bug names, like ['shallow_copy'], got {bug_names!r}")
+        unknown = [n for n in bug_names if n not in known]
+        if unknown:
+            raise ValueError(f"unknown bug(s) {unknown}; known: {', '.join(known)}")
+    if batch is not None and (isinstance(batch, bool) or not isinstance(batch, (int, np.integer))
+                              or not BATCHES[0] <= batch <= BATCHES[1]):
+        raise ValueError(f"batch must be a whole number from {BATCHES[0]} to {BATCHES[1]} (the "
+                         f"slider's range), got {batch!r}")
+    if method is not None and method not in CHECKS:
+        raise ValueError(f"the lab's checks are {', '.join(CHECKS)}, got {method!r}; for other "
+                         f"checks call experiment.run(bugs, method=...) directly")
 
 
 class BugLab:
@@ -82,47 +193,86 @@ class BugLab:
     def __init__(self, batch=64, method="sampled", seed=0, names=None):
         import ipywidgets as w
 
+        names = list(bugs.REGISTRY) if names is None else names
+        _validate(names, batch, method)
         self.seed = seed
         self._holding = False
+        self._generation = 0  # counts updates, so a slower older one never overwrites a newer one
+        self._shown = ""
         self.report = None
         self.error = None
         big = {"font_size": "16px"}
         self.toggles = {name: w.ToggleButton(description=name, tooltip=bugs.REGISTRY[name].summary,
                                              layout=w.Layout(width="auto"), style=big)
-                        for name in (names or bugs.REGISTRY)}
-        self.batch = w.IntSlider(value=batch, min=1, max=256, description="batch M",
+                        for name in names}
+        flexible = dict(width="auto", flex="1 1 340px", min_width="320px")  # side by side when there is room
+        self.batch = w.IntSlider(value=batch, min=BATCHES[0], max=BATCHES[1], description="batch M",
                                  continuous_update=False, style={"description_width": "70px"},
-                                 layout=w.Layout(width="420px"))
+                                 layout=w.Layout(**flexible))
         self.method = w.Dropdown(options=[(label, key) for key, label in CHECKS.items()], value=method,
-                                 description="check", layout=w.Layout(width="420px"))
-        self.output = w.HTML()
+                                 description="check", style={"description_width": "50px"},
+                                 layout=w.Layout(**flexible))
+        self.output = w.HTML(layout=w.Layout(width="auto"))
+        for toggle in self.toggles.values():
+            toggle.observe(self._mark, names="value")
         for control in (*self.toggles.values(), self.batch, self.method):
             control.observe(self.update, names="value")
-        self.widget = w.VBox([w.HTML("<b style='font-size:18px'>Switch bugs on and off:</b>"),
-                              w.HBox(list(self.toggles.values()), layout=w.Layout(flex_flow="row wrap")),
-                              w.HBox([self.batch, self.method]), self.output])
+        wrap = w.Layout(flex_flow="row wrap", width="100%")
+        self.widget = w.VBox([w.HTML("<b style='font-size:18px'>Switch bugs on and off (red = on):</b>"),
+                              w.HBox(list(self.toggles.values()), layout=wrap),
+                              w.HBox([self.batch, self.method], layout=wrap), self.output],
+                             layout=w.Layout(width="100%"))
+        self.widget.add_class("bl-lab")
         self.update()
 
+    @staticmethod
+    def _mark(change):
+        """A bug that is on is a red button with a bug icon: visible from the back of the room."""
+        toggle = change["owner"]
+        toggle.button_style = "danger" if toggle.value else ""
+        toggle.icon = "bug" if toggle.value else ""
+
+    def controls(self):
+        """What the controls show now: (bug names, batch, method)."""
+        return (tuple(name for name, t in self.toggles.items() if t.value), self.batch.value,
+                self.method.value)
+
     def update(self, change=None):
-        """Recompute the check for what the controls show; called by every control."""
+        """Recompute the check for what the controls show; called by every control.
+
+        The kernel runs one callback at a time and queues the clicks that come meanwhile, so
+        each queued click gets its own update, and the last one shows the controls as they
+        end up. While a check runs the output says "Computing..." for the controls it is
+        computing for; an error of any kind is shown, named by the controls, instead of
+        leaving an older result on show."""
         if self._holding:
             return
-        chosen = [name for name, t in self.toggles.items() if t.value]
+        self._generation += 1
+        generation = self._generation
+        now = self.controls()
+        self.output.value = busy_html(now, self._shown)  # sent to the page before the work starts
+        report, error = None, None
         try:
-            self.report = experiment.run(chosen, batch=self.batch.value, seed=self.seed,
-                                         method=self.method.value)
-            self.error = None
-            self.output.value = report_html(self.report)
+            report = experiment.run(now[0], batch=now[1], seed=self.seed, method=now[2])
+            shown = report_html(report, alone(report, self.seed))
         except ValueError as e:
-            self.report, self.error = None, str(e)
-            self.output.value = (f"<div class='bl-error' style='font-size:20px;color:#8a4b00'>"
-                                 f"Not a possible check: {html.escape(str(e))}</div>")
+            report, error = None, f"Not a possible check: {e}"
+            shown = error_html(now, "Not a possible check", str(e))
+        except Exception as e:  # noqa: BLE001 (a widget callback has nobody to raise to: show it)
+            report, error = None, f"The check stopped with an error: {type(e).__name__}: {e}"
+            shown = error_html(now, "The check stopped with an error", f"{type(e).__name__}: {e}",
+                               traceback.format_exc())
+        if generation != self._generation:
+            return  # the controls moved while this ran; a newer update has shown them
+        self.report, self.error, self._shown = report, error, shown
+        self.output.value = shown
 
     def set(self, bugs=None, batch=None, method=None):
-        """Set the controls as a person would, then update once; return the report."""
-        if bugs is not None and set(bugs) - set(self.toggles):
-            raise ValueError(f"unknown bug(s) {sorted(set(bugs) - set(self.toggles))}; "
-                             f"known: {', '.join(self.toggles)}")
+        """Set the controls as a person would, then update once; return the report.
+
+        Everything is checked before any control moves: a ValueError leaves the controls and
+        the display as they were."""
+        _validate(bugs, batch, method, known=self.toggles)
         self._holding = True  # one update for the whole change, not one per control
         try:
             for name, toggle in self.toggles.items():
@@ -134,18 +284,88 @@ class BugLab:
                 self.method.value = method
         finally:
             self._holding = False
-        self.update()
+            self.update()  # whatever happened above, show what the controls now say
         return self.report
 
     @property
     def summary(self):
-        return summary(self.report) if self.report else f"Not a possible check: {self.error}"
+        if self.report:
+            return summary(self.report)
+        return f"{describe(*self.controls())}\n{self.error}"
 
     def _repr_mimebundle_(self, **kwargs):
         """The widget, with the plain-text summary as what a page without a kernel shows."""
         bundle = self.widget._repr_mimebundle_(**kwargs)
         bundle["text/plain"] = "Bug lab (run the notebook to use it). Saved state:\n" + self.summary
         return bundle
+
+
+class Picture(Figure):
+    """A matplotlib Figure that shows itself as a PNG wherever IPython displays it, whether or
+    not pyplot's inline backend has been switched on (a Figure made without pyplot is not),
+    with the report's plain-text summary as its text (what a text-only page shows)."""
+
+    summary = ""
+
+    def _repr_png_(self):
+        png = io.BytesIO()
+        self.savefig(png, format="png")
+        return png.getvalue()
+
+    def _repr_pretty_(self, printer, cycle):
+        printer.text(self.summary)
+
+
+def picture(report, alone_reports=None):
+    """The lab's display of a report as a matplotlib Figure, for pages without a kernel
+    (GitHub, nbconvert): the difference and verdict, a bar per parameter on a log scale with
+    the threshold line, each ratio analytic/numeric, the findings and the diagnosis."""
+    width, line, gap = 10.0, 0.2, 0.1  # inches: a line of small text, the space between notes
+    notes = ([("\u26a0 " + f, AMBER) for f in findings(report, alone_reports)]
+             + [("- " + d, "black") for d in report.diagnosis])
+    wrapped = [(textwrap.fill(text, 105, subsequent_indent="  "), colour) for text, colour in notes]
+    n_lines = sum(text.count("\n") + 1 for text, _ in wrapped)
+    rows = len(report.per_parameter)
+    top, bars = 1.25, 0.42 * rows + 0.2          # header block, bar block (inches)
+    height = top + bars + 0.75 + line * n_lines + gap * len(wrapped) + 0.1
+    fig = Picture(figsize=(width, height), dpi=100)
+    fig.summary = summary(report)
+
+    def y(inches_from_top):
+        return 1 - inches_from_top / height
+
+    colour = GREEN if report.passed else RED
+    fig.text(0.02, y(0.3), "Bug lab  |  " + describe(report.bugs, report.batch, report.method)
+             + f" | keep_prob = {report.keep_prob:g}", fontsize=12, va="center")
+    fig.text(0.02, y(0.85), "difference = ", fontsize=20, va="center")
+    fig.text(0.235, y(0.85), f"{fmt(report.difference)}   {'PASS' if report.passed else 'FAIL'}",
+             fontsize=26, va="center", color=colour, fontweight="bold")
+    ax = fig.add_axes([0.07, y(top + bars), 0.55, bars / height])
+    lo, hi = LOG10_RANGE
+    for i, r in enumerate(report.per_parameter):
+        d = float(np.clip(r.difference, 10.0 ** lo, 10.0 ** hi)) if np.isfinite(r.difference) else 10.0 ** hi
+        c = GREEN if r.passed else RED
+        ax.barh(i, d - 10.0 ** lo, left=10.0 ** lo, height=0.6, color=c)
+        ax.text(1.03, i, fmt(r.difference), transform=ax.get_yaxis_transform(), va="center", fontsize=12)
+        ax.text(1.25, i, f"{r.ratio:.6f}", transform=ax.get_yaxis_transform(), va="center", fontsize=12)
+        ax.text(1.48, i, "ok" if r.passed else "FAIL", transform=ax.get_yaxis_transform(), va="center",
+                fontsize=12, color=c, fontweight="bold")
+    for x, label in [(1.03, "difference"), (1.25, "ratio a/n"), (1.48, "")]:
+        ax.text(x, -0.75, label, transform=ax.get_yaxis_transform(), va="center", fontsize=12, fontweight="bold")
+    ax.set_xscale("log")
+    ax.set_xlim(10.0 ** lo, 10.0 ** hi)
+    ax.set_ylim(rows - 0.5, -1.1)
+    ax.set_yticks(range(rows), [r.name for r in report.per_parameter], fontsize=12)
+    ax.axvline(report.threshold, color="black", ls="--", lw=1.5)
+    ax.text(report.threshold, -0.75, f" threshold {_short(report.threshold)}", va="center", fontsize=11)
+    ax.set_xticks([10.0 ** k for k in range(lo, hi + 1, 3)])
+    ax.tick_params(axis="x", labelsize=11)
+    ax.set_xlabel("difference per parameter (log scale)", fontsize=11)
+    at = top + bars + 0.75
+    for text, c in wrapped:
+        fig.text(0.02, y(at), text, fontsize=10.5, color=c, va="top", linespacing=1.25)
+        at += line * (text.count("\n") + 1) + gap
+    return fig
 
 
 def fingerprint_table(batch=64, seed=0):
@@ -155,20 +375,3 @@ def fingerprint_table(batch=64, seed=0):
         method = "fast" if "fast" in bug.methods else "sampled"
         rows.append((bug.name, bug.where, method, experiment.run([bug.name], batch=batch, seed=seed, method=method)))
     return rows
-
-
-_MYSTERY = ("missing_relu_mask", "stray_inv_m", "inplace_relu_deriv", "missing_inv_m")
-
-
-def mystery_report(number, batch=16):
-    """The report of a network with one hidden bug (number 1-4), for the exercise."""
-    if number not in range(1, len(_MYSTERY) + 1):
-        raise ValueError(f"mystery number must be 1 to {len(_MYSTERY)}, got {number!r}")
-    return experiment.run([_MYSTERY[number - 1]], batch=batch, method="fast")
-
-
-def check_guess(number, name):
-    """Say whether `name` is the bug hidden in mystery `number`."""
-    bugs.get(name)
-    right = _MYSTERY[number - 1] == name
-    return f"mystery {number}: {name} is " + ("right." if right else "not it. Read the per-parameter ratios again.")

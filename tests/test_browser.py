@@ -3,6 +3,12 @@
 Skipped, with the reason, when Chromium or Playwright is missing; .ci/run installs both.
 The server works on a temporary copy of the notebook, so nothing it saves can touch the
 committed file, and server and browser are stopped whatever happens.
+
+Nothing here sleeps or trusts a fixed delay: after a click the test waits until the kernel
+has handled it (however long it queued behind run-all, up to a ceiling for a loaded machine),
+and then the lab must show its result for exactly the controls clicked. If the controls were
+not wired to the lab, the kernel would handle the click and nothing would change: the test
+fails then, in seconds.
 """
 
 import json
@@ -21,8 +27,13 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = "04-bug-lab.ipynb"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = ROOT / "artifacts"  # screenshots to look at; ignored by git
 # copy it to docs/images/bug-lab.png to refresh the README picture
-SCREENSHOT = ROOT / "artifacts" / "bug-lab.png"
+SCREENSHOT = ARTIFACTS / "bug-lab.png"
+WAIT = 120_000  # ms: the longest any single step may take, on a machine busy with other work
+DRAW = 10_000   # ms: for the page to draw what the kernel has already sent
+# a projector's 1024 x 768 and 1280 x 720, both with JupyterLab's file browser open
+VIEWPORTS = [(1024, 768), (1280, 720)]
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
         "--disable-background-networking", "--disable-component-update"]
 
@@ -97,34 +108,84 @@ def browser():
             b.close()
 
 
-def _run_all(page, url):
+def _run(page, url, everything):
+    """Open the notebook, clear its saved outputs, and run it: every cell, or only the cells up
+    to the lab (all the lab needs) and wait until they have run."""
     page.goto(url)
     page.wait_for_function("() => window.jupyterapp && window.jupyterapp.commands.hasCommand('notebook:run-all-cells')",
-                           timeout=60_000)
-    page.wait_for_selector(".jp-Notebook", timeout=60_000)
+                           timeout=WAIT)
+    page.wait_for_selector(".jp-Notebook", timeout=WAIT)
     # run-all issued before the kernel is connected moves through the cells and executes nothing
     page.wait_for_function("""() => {
         const w = window.jupyterapp.shell.currentWidget;
         const k = w && w.sessionContext && w.sessionContext.isReady && w.sessionContext.session
                   && w.sessionContext.session.kernel;
         return k && k.connectionStatus === 'connected' && k.status === 'idle';
-    }""", timeout=60_000)
+    }""", timeout=WAIT)
+    page.evaluate(WATCH_KERNEL)
     # clear the saved outputs first, so that everything read below was computed in this browser session
     page.wait_for_function("() => window.jupyterapp.commands.isEnabled('notebook:clear-all-cell-outputs')",
-                           timeout=60_000)
+                           timeout=WAIT)
     page.evaluate("() => { window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs'); }")
-    page.wait_for_function("() => document.querySelectorAll('.widget-toggle-button').length === 0", timeout=30_000)
-    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
-    page.wait_for_selector(".widget-toggle-button", state="attached", timeout=90_000)
-    page.wait_for_selector(".bl-difference", state="attached", timeout=30_000)
+    page.wait_for_function("() => document.querySelectorAll('.widget-toggle-button').length === 0", timeout=WAIT)
+    if everything:
+        page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+        page.wait_for_selector(".widget-toggle-button", timeout=WAIT)
+        return
+    page.evaluate("""() => {
+        const notebook = window.jupyterapp.shell.currentWidget.content;
+        const lab = notebook.widgets.findIndex(c => c.model.type === 'code'
+                                                    && c.model.sharedModel.getSource().includes('BugLab('));
+        notebook.activeCellIndex = lab + 1;
+        window.jupyterapp.commands.execute('notebook:run-all-above');
+    }""")
+    # those cells have run and the kernel is idle: from now on a click is handled at once
+    page.wait_for_function("""() => {
+        const w = window.jupyterapp.shell.currentWidget;
+        const cells = w.content.widgets.slice(0, w.content.activeCellIndex).filter(c => c.model.type === 'code');
+        return cells.every(c => c.model.executionCount !== null)
+               && w.sessionContext.session.kernel.status === 'idle';
+    }""", timeout=WAIT)
+    _result(page)
 
 
-def _difference(page):
-    return page.locator(".bl-difference").first
+# Every widget message the page sends the kernel (a click, a new slider value), and the ones the
+# kernel has finished handling: its "idle" status names the message it was busy with.
+WATCH_KERNEL = """() => {
+    const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+    window.blSent = [];
+    window.blDone = new Set();
+    window.blMark = 0;
+    kernel.anyMessage.connect((_, {msg, direction}) => {
+        if (direction === 'send' && msg.header.msg_type === 'comm_msg') window.blSent.push(msg.header.msg_id);
+        if (direction === 'recv' && msg.header.msg_type === 'status' && msg.content.execution_state === 'idle')
+            window.blDone.add(msg.parent_header.msg_id);
+    });
+}"""
+
+
+def _result(page, bugs=(), batch=64, method="sampled", timeout=WAIT):
+    """The lab's result for exactly these controls, once the kernel has handled every click
+    since the last result (however long they waited in its queue, up to `timeout`). The
+    kernel sends what the lab shows before it says it is idle, so by then the result must be
+    there, give or take the page drawing it: if it is not, the clicks did not reach the lab."""
+    page.wait_for_function("() => window.blSent.slice(window.blMark).every(id => window.blDone.has(id))",
+                           timeout=timeout)
+    shown = (f".bl-result[data-bugs='{','.join(bugs)}'][data-batch='{batch}'][data-method='{method}']")
+    try:
+        page.wait_for_function("s => document.querySelector(s) !== null && document.querySelector('.bl-busy') === null",
+                               arg=shown, timeout=DRAW)
+    except Exception:  # noqa: BLE001 (playwright's TimeoutError; say what it means here)
+        now = page.evaluate("() => [...document.querySelectorAll('.bl-result, .bl-busy, .bl-error')]"
+                            ".map(e => e.outerHTML.slice(0, 160))")
+        pytest.fail(f"the kernel handled the clicks but the lab does not show {bugs}, M = {batch}, "
+                    f"{method}; it shows {now}")
+    page.evaluate("() => { window.blMark = window.blSent.length; }")
+    return page.locator(shown)
 
 
 def _toggle(page, name):
-    page.locator(".widget-toggle-button", has_text=re.compile(f"^{name}$")).first.click()
+    page.locator(".widget-toggle-button", has_text=re.compile(rf"^\s*{name}\s*$")).first.click()
 
 
 def _set_batch(page, m):
@@ -135,59 +196,231 @@ def _set_batch(page, m):
     page.keyboard.press("Enter")
 
 
-def test_bug_lab_in_jupyterlab_responds_to_clicks(jupyter, browser):
+def _reset(page):
+    """No bug on, M = 64: where every test starts, whatever the one before it left."""
+    on = page.locator(".widget-toggle-button.mod-active")
+    for _ in range(on.count()):  # a click takes the class off at once, in the page
+        on.first.click()
+    if page.locator(".widget-slider .widget-readout").first.inner_text().strip() != "64":
+        _set_batch(page, 64)
+    return _result(page)
+
+
+def _open_lab(browser, url, viewport, everything=False):
+    page = browser.new_page(viewport=viewport)
+    page.set_default_timeout(WAIT)
+    _run(page, url, everything)
+    return page
+
+
+@pytest.fixture(scope="module")
+def lab_page(jupyter, browser):
+    base, token = jupyter
+    page = _open_lab(browser, f"{base}/lab/tree/{NOTEBOOK}?token={token}", {"width": 1280, "height": 720},
+                     everything=True)
+    yield page
+    page.close()
+
+
+def test_bug_lab_in_jupyterlab_responds_to_clicks(lab_page):
+    """The first click comes while run-all is still going: it waits in the kernel's queue behind
+    the rest of the notebook, and the test waits for its result, however long that takes."""
     from playwright.sync_api import expect
 
-    base, token = jupyter
-    page = browser.new_page(viewport={"width": 1500, "height": 1000})
-    page.set_default_timeout(30_000)
-    _run_all(page, f"{base}/lab/tree/{NOTEBOOK}?token={token}")
-    verdict = page.locator(".bl-verdict").first
-    expect(verdict).to_have_text("PASS")
+    page = lab_page
+    expect(_reset(page).locator(".bl-verdict")).to_have_text("PASS")
 
     _toggle(page, "shallow_copy")
-    expect(_difference(page)).to_have_text("0.3333333")
-    expect(verdict).to_have_text("FAIL")
+    shown = _result(page, ["shallow_copy"], timeout=4 * WAIT)
+    expect(shown.locator(".bl-difference")).to_have_text("0.3333333")
+    expect(shown.locator(".bl-verdict")).to_have_text("FAIL")
     _toggle(page, "shallow_copy")
-    expect(verdict).to_have_text("PASS")
+    expect(_result(page).locator(".bl-verdict")).to_have_text("PASS")
 
     _toggle(page, "stray_inv_m")
-    expect(_difference(page)).to_have_text("0.9692308")  # (64-1)/(64+1) at the default M = 64
+    # (64-1)/(64+1) at the default M = 64
+    expect(_result(page, ["stray_inv_m"]).locator(".bl-difference")).to_have_text("0.9692308")
     for m in (8, 2):
         _set_batch(page, m)
-        expect(_difference(page)).to_have_text(f"{(m - 1) / (m + 1):.7f}")
+        expect(_result(page, ["stray_inv_m"], m).locator(".bl-difference")).to_have_text(f"{(m - 1) / (m + 1):.7f}")
     _set_batch(page, 1)
-    expect(verdict).to_have_text("PASS")  # at M = 1 the stray 1/M hides
+    expect(_result(page, ["stray_inv_m"], 1).locator(".bl-verdict")).to_have_text("PASS")  # the stray 1/M hides
     _toggle(page, "stray_inv_m")
     _set_batch(page, 64)
+    _result(page)
 
     for name in ("inplace_relu_deriv", "missing_relu_mask", "key_order_mismatch", "missing_inv_m"):
         _toggle(page, name)
-        expect(verdict).to_have_text("FAIL")
+        expect(_result(page, [name]).locator(".bl-verdict")).to_have_text("FAIL")
         _toggle(page, name)
-        expect(verdict).to_have_text("PASS")
+        expect(_result(page).locator(".bl-verdict")).to_have_text("PASS")
+
+
+def test_a_toggle_that_leaves_the_number_alone_still_shows_a_change(lab_page):
+    from playwright.sync_api import expect
+
+    page = lab_page
+    clean = _reset(page).locator(".bl-difference").inner_text()
+    _toggle(page, "inplace_relu_deriv_z")
+    shown = _result(page, ["inplace_relu_deriv_z"])
+    expect(shown.locator(".bl-difference")).to_have_text(clean)  # the big number does not move...
+    expect(shown.locator(".bl-finding")).to_be_visible()          # ...so the finding says what did
+    expect(shown.locator(".bl-finding")).to_contain_text("Z1")
+    _toggle(page, "inplace_relu_deriv_z")
+    _set_batch(page, 16)
+    _result(page, [], 16)
+    _toggle(page, "stray_inv_m")
+    _result(page, ["stray_inv_m"], 16)
+    _toggle(page, "missing_inv_m")
+    shown = _result(page, ["stray_inv_m", "missing_inv_m"], 16)
+    expect(shown.locator(".bl-verdict")).to_have_text("PASS")
+    expect(shown.locator(".bl-finding")).to_contain_text("stray_inv_m and missing_inv_m cancel")
+    _reset(page)
+
+
+def test_the_lab_says_computing_before_each_result(lab_page):
+    page = lab_page
+    _reset(page)
+    # every state the output goes through, in order, recorded as the page receives it
+    page.evaluate("""() => {
+        window.blSeen = [];
+        const record = records => { for (const r of records) for (const n of r.addedNodes)
+            if (n.nodeType === 1 && n.matches('.bl-busy, .bl-result, .bl-error'))
+                window.blSeen.push([n.classList[0], n.dataset.bugs, n.dataset.batch]); };
+        window.blWatch = new MutationObserver(record);
+        window.blWatch.observe(document.querySelector('.bl-lab'), {childList: true, subtree: true});
+    }""")
+    _toggle(page, "shallow_copy")
+    _result(page, ["shallow_copy"])
+    _set_batch(page, 8)
+    _result(page, ["shallow_copy"], 8)
+    seen = page.evaluate("() => { window.blWatch.disconnect(); return window.blSeen; }")
+    assert seen == [["bl-busy", "shallow_copy", "64"], ["bl-result", "shallow_copy", "64"],
+                    ["bl-busy", "shallow_copy", "8"], ["bl-result", "shallow_copy", "8"]], seen
+    _reset(page)
+
+
+MEASURE = """() => {
+    const lab = document.querySelector('.bl-lab');
+    const cell = lab.closest('.jp-OutputArea-output').getBoundingClientRect();
+    const box = lab.getBoundingClientRect();
+    const problems = [];
+    if (box.right > cell.right + 1 || box.left < cell.left - 1)
+        problems.push(`the lab spans ${box.left}-${box.right} px, the cell ${cell.left}-${cell.right} px`);
+    if (lab.scrollWidth > lab.clientWidth + 1)
+        problems.push(`the lab is ${lab.scrollWidth} px wide inside ${lab.clientWidth} px`);
+    // every piece of text: inside the cell, and not inside an element that cuts it off
+    const clippers = new Set();
+    const walk = document.createTreeWalker(lab, NodeFilter.SHOW_TEXT);
+    while (walk.nextNode()) {
+        const text = walk.currentNode;
+        if (!text.textContent.trim() || text.parentElement.closest('select')) continue;
+        const range = document.createRange();
+        range.selectNodeContents(text);
+        for (const r of range.getClientRects())
+            if (r.width > 0 && (r.right > cell.right + 1 || r.left < cell.left - 1 || r.right > window.innerWidth))
+                problems.push(`"${text.textContent.trim().slice(0, 40)}" spans ${r.left}-${r.right} px`);
+        for (let e = text.parentElement; e && e !== lab.parentElement; e = e.parentElement) {
+            const style = getComputedStyle(e);
+            if ((style.overflowX !== 'visible' || style.textOverflow === 'ellipsis')
+                && e.scrollWidth > e.clientWidth + 1 && !clippers.has(e)) {
+                clippers.add(e);
+                problems.push(`"${text.textContent.trim().slice(0, 40)}" cut off by ${e.className}: ` +
+                              `${e.scrollWidth} px in ${e.clientWidth} px`);
+            }
+        }
+    }
+    // the chosen check's name must fit its drop-down (a select cuts its text silently)
+    const select = lab.querySelector('select');
+    const ctx = document.createElement('canvas').getContext('2d');
+    ctx.font = getComputedStyle(select).font;
+    const label = select.options[select.selectedIndex].text;
+    const need = ctx.measureText(label).width + 28;  // + padding and the arrow
+    if (need > select.clientWidth)
+        problems.push(`"${label}" needs ${need} px, its drop-down is ${select.clientWidth} px`);
+    const track = lab.querySelector('.widget-slider .noUi-target');
+    const browser = document.querySelector('#filebrowser');
+    return {problems, track: track.getBoundingClientRect().width, lab: [box.left, box.right],
+            cell: [cell.left, cell.right],
+            fileBrowser: browser ? browser.getBoundingClientRect().width : 0};
+}"""
+
+COLOURS = """() => [...document.querySelectorAll('.bl-lab .widget-toggle-button')].map(b => {
+    const icon = b.querySelector('i');
+    return {name: b.textContent.trim(), on: b.classList.contains('mod-active'),
+            rgb: getComputedStyle(b).backgroundColor.match(/\\d+/g).slice(0, 3).map(Number),
+            marker: !!icon && icon.getBoundingClientRect().width > 0
+                    && getComputedStyle(icon, '::before').content !== 'none'};
+})"""
+
+
+def _on_is_obvious(page):
+    """The toggles that are on, each red with a visible marker; those that are off, neither."""
+    on = []
+    for b in page.evaluate(COLOURS):
+        red, green, blue = b["rgb"]
+        looks_on = red > 150 and green < 100 and blue < 100 and b["marker"]
+        assert looks_on == b["on"], b
+        on += [b["name"]] if b["on"] else []
+    return on
+
+
+@pytest.mark.parametrize("width, height", VIEWPORTS)
+def test_nothing_is_cut_off_at_projector_widths(lab_page, width, height):
+    page = lab_page
+    page.set_viewport_size({"width": width, "height": height})
+    page.evaluate("() => window.jupyterapp.commands.execute('filebrowser:activate')")
+    page.wait_for_function("() => document.querySelector('#filebrowser').getBoundingClientRect().width > 100")
+    _reset(page)
+    _toggle(page, "shallow_copy")
+    _result(page, ["shallow_copy"])
+    assert _on_is_obvious(page) == ["shallow_copy"]
+    page.locator(".bl-lab").scroll_into_view_if_needed()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"bug-lab-{width}x{height}.png"))
+    measured = page.evaluate(MEASURE)
+    assert measured["fileBrowser"] > 100, measured
+    assert measured["problems"] == [], measured
+    assert measured["track"] >= 150, measured  # a slider track that a mouse can drag
+    if width == 1280:  # the README picture: the whole lab, a bug on
+        page.set_viewport_size({"width": width, "height": 1100})
+        page.locator(".bl-lab").screenshot(path=str(SCREENSHOT))
+    _reset(page)
+
+
+def test_bug_lab_in_presentation_mode(lab_page):
+    from playwright.sync_api import expect
 
     # RISE slides show only the lab's text summary (its widget manager does not load under
     # ipywidgets 8); JupyterLab's Presentation Mode is what docs/instructors.md recommends instead.
+    page = lab_page
+    page.set_viewport_size({"width": 1280, "height": 720})
+    _reset(page)
     page.evaluate("() => { window.jupyterapp.commands.execute('application:toggle-presentation-mode'); }")
     page.wait_for_function("() => window.jupyterapp.commands.isToggled('application:toggle-presentation-mode')")
-    _toggle(page, "shallow_copy")
-    expect(_difference(page)).to_have_text("0.3333333")
-    lab = page.locator(".widget-vbox", has=page.locator(".widget-toggle-button")).first
-    lab.scroll_into_view_if_needed()
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    lab.screenshot(path=str(SCREENSHOT))
-    page.close()
+    try:
+        _toggle(page, "shallow_copy")
+        expect(_result(page, ["shallow_copy"]).locator(".bl-difference")).to_have_text("0.3333333")
+        assert page.evaluate(MEASURE)["problems"] == []
+        page.locator(".bl-lab").scroll_into_view_if_needed()
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "bug-lab-presentation.png"))
+    finally:
+        page.evaluate("() => { window.jupyterapp.commands.execute('application:toggle-presentation-mode'); }")
 
 
 def test_bug_lab_renders_in_notebook_7(jupyter, browser):
     from playwright.sync_api import expect
 
     base, token = jupyter
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.set_default_timeout(30_000)
-    _run_all(page, f"{base}/notebooks/{NOTEBOOK}?token={token}")
-    expect(page.locator(".bl-verdict").first).to_have_text("PASS")
-    _toggle(page, "shallow_copy")
-    expect(_difference(page)).to_have_text("0.3333333")
-    page.close()
+    page = _open_lab(browser, f"{base}/notebooks/{NOTEBOOK}?token={token}", {"width": 1024, "height": 768})
+    try:
+        _toggle(page, "shallow_copy")
+        expect(_result(page, ["shallow_copy"]).locator(".bl-difference")).to_have_text("0.3333333")
+        assert _on_is_obvious(page) == ["shallow_copy"]
+        page.locator(".bl-lab").scroll_into_view_if_needed()
+        assert page.evaluate(MEASURE)["problems"] == []
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "bug-lab-notebook7-1024x768.png"))
+    finally:
+        page.close()

@@ -1,9 +1,14 @@
 """The bug-lab widgets without a browser: change a control, read what the lab shows."""
 
+import io
+import re
+
+import numpy as np
 import pytest
 
-from nnlib import bugs
-from nnlib.lab import BugLab, check_guess, fingerprint_table, fmt, mystery_report
+from nnlib import bugs, experiment
+from nnlib import lab as lab_module
+from nnlib.lab import BugLab, fingerprint_table, fmt
 
 
 @pytest.fixture(scope="module")
@@ -13,6 +18,11 @@ def lab():
 
 def shown_difference(lab):
     return float(lab.output.value.split("class='bl-difference'")[1].split(">")[1].split("<")[0])
+
+
+def controls(lab):
+    """What a person sees on the controls."""
+    return [name for name, t in lab.toggles.items() if t.value], lab.batch.value, lab.method.value
 
 
 def test_starts_passing_with_no_bug(lab):
@@ -49,15 +59,141 @@ def test_every_toggle_changes_what_is_shown(lab):
 
 
 def test_impossible_combination_is_explained_not_raised(lab):
-    lab.set(bugs=["shallow_copy"], method="fast")
+    lab.set(bugs=["shallow_copy"], batch=64, method="fast")
     assert lab.report is None and "loop or sampled" in lab.summary
-    assert "bl-error" in lab.output.value
+    assert "bl-error" in lab.output.value and "bugs: shallow_copy | M = 64 | check: fast" in lab.output.value
     lab.set(bugs=[], method="sampled")
 
 
 def test_set_refuses_unknown_bugs(lab):
     with pytest.raises(ValueError, match="unknown bug"):
         lab.set(bugs=["nope"])
+
+
+@pytest.mark.parametrize("change, allowed", [
+    (dict(bugs=["stray_inv_m"], method="loop"), "sampled, fast, directional"),
+    (dict(bugs=["stray_inv_m"], batch=0), "1 to 256"),
+    (dict(bugs=["stray_inv_m"], batch=300), "1 to 256"),
+    (dict(bugs=["stray_inv_m"], batch=8.0), "1 to 256"),
+    (dict(bugs="stray_inv_m"), "list of bug names"),
+    (dict(bugs=["stray_inv_m", "nope"]), "known: inplace_relu_deriv"),
+])
+def test_a_change_that_cannot_be_made_moves_no_control(lab, change, allowed):
+    lab.set(bugs=[], batch=64, method="sampled")
+    shown, before = lab.output.value, controls(lab)
+    with pytest.raises(ValueError, match=re.escape(allowed)):
+        lab.set(**change)
+    assert controls(lab) == before and lab.output.value == shown
+    assert "bugs: none" in lab.summary and "PASS" in lab.summary
+
+
+def test_unknown_name_for_a_new_lab_is_a_value_error_naming_the_known_ones():
+    with pytest.raises(ValueError, match="unknown bug.*'nope'.*known: inplace_relu_deriv"):
+        BugLab(names=["nope"])
+    with pytest.raises(ValueError, match="sampled, fast, directional"):
+        BugLab(method="loop")
+
+
+def test_a_bug_switched_on_is_red_with_a_marker(lab):
+    lab.set(bugs=["shallow_copy"], batch=64, method="sampled")
+    on = lab.toggles["shallow_copy"]
+    assert on.button_style == "danger" and on.icon
+    for name, toggle in lab.toggles.items():
+        if name != "shallow_copy":
+            assert toggle.button_style == "" and not toggle.icon, name
+    on.value = False  # a click
+    assert on.button_style == "" and not on.icon
+
+
+def test_the_output_says_computing_while_a_check_runs(lab, monkeypatch):
+    lab.set(bugs=[], batch=64, method="sampled")
+    seen = []
+    real_run = experiment.run
+
+    def watched(*args, **kwargs):
+        seen.append(lab.output.value)  # what the page shows while the check runs
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(lab_module.experiment, "run", watched)
+    lab.batch.value = 8
+    assert seen and all("bl-busy" in s and "omputing" in s for s in seen)
+    assert "M = 8" in seen[0] and "bugs: none" in seen[0]
+    assert "bl-busy" not in lab.output.value and "data-batch='8'" in lab.output.value
+
+
+def test_a_result_for_controls_that_have_since_changed_is_never_shown(lab, monkeypatch):
+    lab.set(bugs=["stray_inv_m"], batch=64, method="sampled")
+    real_run = experiment.run
+
+    def slow_run(names, batch, **kwargs):
+        if batch == 8:  # a person moves the slider again while the M = 8 check runs
+            lab.batch.value = 2
+        return real_run(names, batch=batch, **kwargs)
+
+    monkeypatch.setattr(lab_module.experiment, "run", slow_run)
+    lab.batch.value = 8
+    assert lab.batch.value == 2
+    assert shown_difference(lab) == pytest.approx(1 / 3, abs=1e-6)  # (2-1)/(2+1), not 7/9
+    assert "data-batch='2'" in lab.output.value and "data-batch='8'" not in lab.output.value
+    assert lab.report.batch == 2
+
+
+def test_any_exception_shows_an_error_naming_the_controls(lab, monkeypatch):
+    lab.set(bugs=["inplace_relu_deriv"], batch=255, method="sampled")
+    real_run = experiment.run
+
+    def broken_at_one(names, batch, **kwargs):
+        if batch == 1:
+            raise KeyError("W1")  # what the diagnosis once raised here
+        return real_run(names, batch=batch, **kwargs)
+
+    monkeypatch.setattr(lab_module.experiment, "run", broken_at_one)
+    lab.batch.value = 1  # a drag of the slider: nobody to raise to
+    assert "bl-error" in lab.output.value and "M = 255" not in lab.output.value
+    assert "M = 1 " in lab.output.value and "inplace_relu_deriv" in lab.output.value
+    assert "KeyError" in lab.output.value and lab.report is None
+    assert "M = 1 " in lab.summary and "KeyError" in lab.summary
+    lab.batch.value = 64
+    assert "bl-error" not in lab.output.value and lab.report.batch == 64
+
+
+def test_real_check_at_one_example_never_leaves_a_stale_display(lab):
+    lab.set(bugs=["inplace_relu_deriv"], batch=255, method="sampled")
+    lab.batch.value = 1
+    assert "data-batch='1'" in lab.output.value and "data-batch='255'" not in lab.output.value
+
+
+def finding(lab):
+    found = re.findall(r"class='bl-finding'[^>]*>(.*?)</div>", lab.output.value)
+    return " ".join(found)
+
+
+def test_cache_damage_that_the_check_passes_is_shown_above_the_table(lab):
+    lab.set(bugs=[], batch=64, method="sampled")
+    clean = shown_difference(lab)
+    lab.set(bugs=["inplace_relu_deriv_z"])
+    assert shown_difference(lab) == clean and "PASS" in lab.summary  # the big number does not move
+    assert "Z1" in finding(lab) and "cache" in finding(lab)
+    assert lab.output.value.index("bl-finding") < lab.output.value.index("bl-bars")
+    lab.set(bugs=[])
+    assert finding(lab) == ""
+
+
+@pytest.mark.parametrize("names, m, cancel", [
+    (["stray_inv_m", "missing_inv_m"], 16, True),
+    (["shallow_copy", "stray_inv_m"], 2, True),    # r = 2/M = 1
+    (["shallow_copy", "stray_inv_m"], 8, False),   # r = 2/8: both show
+    (["inplace_relu_deriv_z", "stray_inv_m"], 16, False),
+])
+def test_bugs_that_cancel_are_named_from_the_numbers(lab, names, m, cancel):
+    lab.set(bugs=names, batch=m, method="sampled")
+    said = finding(lab)
+    assert ("cancel" in said) == cancel, said
+    if cancel:
+        assert all(name in said for name in names) and "PASS" in lab.summary
+        for name in names:  # the numbers it quotes are each bug's own check
+            alone = experiment.run([name], batch=m, method="sampled").difference
+            assert fmt(alone) in said
 
 
 def test_lab_leaves_no_bug_switched_on(lab):
@@ -73,17 +209,54 @@ def test_fingerprint_table_covers_every_bug():
     assert diffs["shallow_copy"] == pytest.approx(1 / 3, abs=1e-6)
 
 
-def test_mysteries_are_bugs_that_fail_and_guesses_are_judged():
-    for n in range(1, 5):
-        assert not mystery_report(n).passed
-    assert check_guess(2, "stray_inv_m").endswith("right.")
-    assert "not it" in check_guess(2, "missing_inv_m")
-    with pytest.raises(ValueError):
-        mystery_report(9)
-
-
 def test_fmt_is_short_for_rounding_noise():
     assert fmt(1 / 3) == "0.3333333" and fmt(2.345e-8) == "2.3e-08"
+
+
+def test_picture_shows_what_the_lab_shows():
+    import matplotlib.text
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    report = experiment.run(["shallow_copy"], batch=64, method="sampled")
+    fig = lab_module.picture(report)
+    assert isinstance(fig, Figure)
+    texts = [t for t in fig.findobj(matplotlib.text.Text) if t.get_visible() and t.get_text()]
+    words = " ".join(t.get_text() for t in texts)
+    flat = " ".join(words.split())
+    assert fmt(report.difference) in words and "FAIL" in words and "shallow_copy" in words
+    assert f"{report.per_parameter[0].ratio:.6f}" in words and "2e-7" in words
+    assert all(" ".join(d.split()) in flat for d in report.diagnosis)
+    (bars,) = fig.axes
+    assert bars.get_xscale() == "log"
+    assert any(np.allclose(line.get_xdata(), report.threshold) for line in bars.get_lines())
+    assert [t.get_text() for t in bars.get_yticklabels()] == [r.name for r in report.per_parameter]
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    page = fig.bbox
+    for t in texts:  # nothing cut off at the edge of the image
+        box = t.get_window_extent(canvas.get_renderer())
+        assert page.x0 <= box.x0 and box.x1 <= page.x1 and page.y0 <= box.y0 and box.y1 <= page.y1, t.get_text()
+    png = io.BytesIO()
+    fig.savefig(png, format="png")
+    assert png.getvalue().startswith(b"\x89PNG")
+
+
+def test_picture_shows_as_png_and_summary_in_a_notebook_without_pyplot():
+    from IPython.core.formatters import DisplayFormatter
+
+    report = experiment.run(["shallow_copy"], batch=64, method="sampled")
+    data, _ = DisplayFormatter().format(lab_module.picture(report))
+    assert data["image/png"].startswith(b"\x89PNG")
+    assert data["text/plain"] == lab_module.summary(report)
+
+
+def test_picture_of_a_pass_with_a_damaged_cache_says_so():
+    import matplotlib.text
+
+    report = experiment.run(["inplace_relu_deriv_z"], batch=64, method="sampled")
+    words = " ".join(t.get_text() for t in lab_module.picture(report).findobj(matplotlib.text.Text))
+    assert "PASS" in words and "Z1" in words
 
 
 def test_a_page_without_a_kernel_shows_the_summary(lab):
