@@ -457,6 +457,8 @@ def triangulate(parameters, cost=None, gradients=None, checker=None, *, forward_
     triage.verdict = {(True, True): "all good", (False, True): "bug in backprop",
                       (True, False): "bug in the checker", (False, False): "bugs in both"}[
         (backprop.passed, checker_ok)]
+    if changed and triage.verdict == "all good":
+        triage.verdict = "gradients right, but backward writes into its cache"
     return triage
 
 

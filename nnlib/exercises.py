@@ -456,6 +456,9 @@ def _read_backward_report(report, grads, m, damaged, snapshot, names, keep_prob=
             and rows["W2"].passed:
         problems.append(f"dW1 and db1 are 1/keep_prob = {1 / keep_prob:g} times too large: divide dA1 by "
                         "keep_prob once.")
+    elif rows["W2"].note == "transposed":
+        problems.append("your dW2 is the transpose of the right one: W2 is square (10, 10), so the shapes "
+                        "matched anyway. dW2 = (1/m) dZ2 A1^T: dZ2 first, then A1 transposed.")
     elif rows["b2"].passed and not rows["W2"].passed:
         problems.append("db2 is right but dW2 is not, although both come from dZ2: the A1 that dW2 = dZ2 A1^T "
                         "read was wrong" + (" (the cache's A1 was damaged before dW2 read it)." if any(

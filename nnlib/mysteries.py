@@ -22,7 +22,7 @@ from .checks import format_difference, format_ratio
 
 # The answers a learner picks from: simple keys, with what each means.
 MENU = {
-    "sign flip": "a gradient with the wrong sign (Y - A where A - Y belongs)",
+    "sign flip": "a sign error somewhere in backward (Y - A typed where A - Y belongs, in one step)",
     "transposed dW2": "dW2 computed as the transpose of the right matrix: A1 dZ2^T instead of dZ2 A1^T",
     "1/m twice": "the 1/m applied twice: in dZ and again in dW and db (in one layer or more)",
     "1/m missing": "the 1/m nowhere: not in dZ, and not in dW and db either",
