@@ -10,6 +10,7 @@ same function (missing_relu_mask and inplace_relu_deriv both replace relu_deriv)
 result would depend on which came first, so the combination is refused with the reason.
 """
 
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -129,9 +130,36 @@ def get(name):
     return REGISTRY[name]
 
 
+# The correct functions, recorded once: whatever happens inside `enabled`, the outermost block
+# ends with exactly these in place. One lock, so that two blocks can never interleave (a widget
+# callback on another thread): interleaved, the block that ends last would put back the other's bug.
+_ORIGINALS = {(module, attr): getattr(module, attr) for bug in REGISTRY.values() for module, attr, _ in bug.patches}
+_lock = threading.RLock()
+_depth = 0
+
+
+def _restore_originals():
+    for (module, attr), original in _ORIGINALS.items():
+        setattr(module, attr, original)
+
+
 @contextmanager
 def enabled(*names):
     """Switch the named bugs on for the body of the `with` block; always switch them off after."""
+    global _depth
+    with _lock:
+        _depth += 1
+        try:
+            with _patched(*names) as chosen:
+                yield chosen
+        finally:
+            _depth -= 1
+            if _depth == 0:
+                _restore_originals()
+
+
+@contextmanager
+def _patched(*names):
     if len(names) == 1 and isinstance(names[0], (list, tuple)):
         names = tuple(names[0])
     chosen = [get(n) for n in names]

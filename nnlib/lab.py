@@ -20,6 +20,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from . import bugs, experiment
+from .checks import format_ratio
 from .gradcheck import format_difference as fmt
 
 CHECKS = {
@@ -77,6 +78,11 @@ def findings(report, alone_reports=None):
         else:
             out.append(f"Alone, {each} (a FAIL); with {' and '.join(others)} on as well the check "
                        "passes: one bug hides the other.")
+    elif report.passed and report.bugs and not report.changed_cache_keys:
+        names = " and ".join(report.bugs)
+        out.append(f"{names} {'is' if len(report.bugs) == 1 else 'are'} on, yet the check passes: at "
+                   f"M = {report.batch} with this check the bug changes nothing it compares (a stray 1/M "
+                   "does nothing at M = 1). A pass means no bug the check can see, here.")
     return out
 
 
@@ -99,7 +105,7 @@ def _attributes(bug_names, batch, method):
 
 def report_html(report, alone_reports=None):
     """The lab's display of a report. Widths are percentages and grid columns, never fixed
-    pixels, so nothing is cut off from about 520 px of cell width up."""
+    pixels, so nothing is cut off from about 480 px of cell width up."""
     colour = GREEN if report.passed else RED
     cell = "padding:2px 0"
     rows = []
@@ -112,7 +118,7 @@ def report_html(report, alone_reports=None):
             f"<div style='position:absolute;left:{_bar_percent(report.threshold):.1f}%;top:-4px;"
             f"bottom:-4px;border-left:2px dashed #000'></div></div>"
             f"<span style='{cell};text-align:right'>{fmt(r.difference)}</span>"
-            f"<span style='{cell};text-align:right'>{r.ratio:.6f}</span>"
+            f"<span style='{cell};text-align:right'>{format_ratio(r.ratio)}</span>"
             f"<span style='{cell};text-align:right'>{r.checked}</span>"
             f"<span style='{cell};color:{c};font-weight:bold'>{'ok' if r.passed else 'FAIL'}</span>")
     lo, hi = LOG10_RANGE
@@ -125,8 +131,8 @@ def report_html(report, alone_reports=None):
     head = "".join(f"<span style='font-weight:bold;text-align:{a}'>{h}</span>" for h, a in
                    [("param", "left"), ("log scale", "left"), ("difference", "right"),
                     ("ratio a/n", "right"), ("checked", "right"), ("", "left")])
-    grid = (f"<div class='bl-bars' style='display:grid;grid-template-columns:auto minmax(150px,1fr) "
-            f"auto auto auto auto;column-gap:14px;row-gap:6px;align-items:center;font-size:17px;"
+    grid = (f"<div class='bl-bars' style='display:grid;grid-template-columns:auto minmax(60px,1fr) "
+            f"auto auto auto auto;column-gap:8px;row-gap:6px;align-items:center;font-size:17px;"
             f"margin-top:10px'>{head}{''.join(rows)}{axis}</div>")
     boxes = "".join(f"<div class='bl-finding' style='margin:8px 0;padding:6px 12px;font-size:18px;"
                     f"border-left:6px solid {AMBER};background:#fff3e0'>&#9888; {html.escape(f)}</div>"

@@ -123,3 +123,38 @@ def test_bugs_that_wrap_the_same_function_compose_in_either_order():
     a = experiment.run(["stray_inv_m", "missing_inv_m", "key_order_mismatch"], batch=8)
     b = experiment.run(["key_order_mismatch", "missing_inv_m", "stray_inv_m"], batch=8)
     assert a.difference == b.difference
+
+
+def test_the_outermost_block_always_ends_with_the_correct_functions():
+    original = model.relu_deriv
+    with bugs.enabled("stray_inv_m"):
+        model.relu_deriv = np.ones_like  # a patch that leaked in from somewhere (an interleaved block)
+    assert model.relu_deriv is original and bugs.active() == []
+
+
+def test_two_threads_cannot_interleave_their_bugs():
+    import threading
+    entered, release = threading.Event(), threading.Event()
+
+    def other():
+        with bugs.enabled("missing_relu_mask"):
+            entered.set()
+            release.wait(5)
+
+    t = threading.Thread(target=other)
+    t.start()
+    assert entered.wait(5)
+    seen = []
+    def waiting():
+        with bugs.enabled("inplace_relu_deriv") as names:
+            seen.append(names)
+
+    waiter = threading.Thread(target=waiting)
+    waiter.start()
+    waiter.join(0.3)
+    assert waiter.is_alive() and not seen  # waits for the other block to end
+    release.set()
+    t.join(5)
+    waiter.join(5)
+    assert seen == [["inplace_relu_deriv"]]
+    assert model.relu_deriv is not np.ones_like

@@ -264,3 +264,11 @@ def test_a_page_without_a_kernel_shows_the_summary(lab):
     bundle = lab._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert "difference = 0.7777778  FAIL" in bundle["text/plain"]
+
+
+def test_a_bug_the_check_cannot_see_here_is_said_to_be_on():
+    from nnlib.lab import findings
+    report = experiment.run(["stray_inv_m"], batch=1, method="sampled")
+    assert report.passed
+    assert any("is on, yet the check passes" in f and "M = 1" in f for f in findings(report))
+    assert findings(experiment.run([], batch=1, method="sampled")) == []
