@@ -259,7 +259,9 @@ def check_checker(checker, parameters, cost, gradients, m=None, progress=None):
         gradients = gradients(parameters)
     matched = match_gradients(parameters, gradients)
     work = {k: np.array(v, copy=True) for k, v in parameters.items()}
-    J = (lambda params: _scalar_cost(cost(params), "cost"))
+    def J(params):
+        return _scalar_cost(cost(params), "cost")
+
     exact, _, _ = numeric_gradient(J, work, list(parameters), epsilon=EXACT_EPSILON, progress=progress)
 
     def variant(factor):
@@ -349,7 +351,8 @@ def _diagnose_checker(report, parameters, gradients, matched, exact, J):
                        "in their own order (W1, b1, W2, ...) gives: entries are compared with the wrong "
                        "partners. Flatten both in the same order.")
         else:
-            out.append(f"likely: its answers fit no single factor ({', '.join(f'{n} {_fmt(v)}' for n, v in a.items())}): "
+            said = ", ".join(f"{n} {_fmt(v)}" for n, v in a.items())
+            out.append(f"likely: its answers fit no single factor ({said}): "
                        "it compares entries with the wrong partners, or uses other data (X, Y) than your cost, "
                        "or its numeric gradient is wrong entry by entry.")
     if a["exact"] < THRESHOLD and abs(a["doubled"] - 1 / 3) >= 1e-3:

@@ -11,7 +11,6 @@ import numpy as np
 
 from nnlib import course
 
-
 # -- a class-based network, the seed learner's style: keys W1/B1, gradients dw1/db1 ---------------
 
 class ClassNet:

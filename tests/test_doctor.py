@@ -183,7 +183,8 @@ def test_gradient_key_and_shape_errors_name_both_sides(digits, grads, message):
 def test_keys_are_matched_as_learners_name_them():
     from nnlib.doctor import match_gradients
     p = {"W1": np.zeros((2, 3)), "B1": np.zeros((2, 1))}
-    assert match_gradients(p, {"dw1": np.zeros((2, 3)), "db1": np.zeros((2, 1)), "dz1": 0}) == {"W1": "dw1", "B1": "db1"}
+    grads = {"dw1": np.zeros((2, 3)), "db1": np.zeros((2, 1)), "dz1": 0}
+    assert match_gradients(p, grads) == {"W1": "dw1", "B1": "db1"}
 
 
 @pytest.mark.parametrize("kwargs, message", [

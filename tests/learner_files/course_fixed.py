@@ -1,0 +1,3 @@
+"""A learner's file in the course's shapes: backward and checker both right."""
+from nnlib.course import backward_propagation_n, forward_propagation_n, gradient_check_n  # noqa: F401
+from nnlib.course import test_case as gradient_check_n_test_case  # noqa: F401
