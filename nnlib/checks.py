@@ -296,6 +296,8 @@ def _direction(rng, analytic, keys, support):
     u_norm, g_norm = np.linalg.norm(flatten(u, keys)), np.linalg.norm(flatten(g, keys))
     v = {k: u[k] / u_norm + (g[k] / g_norm if g_norm > 0 and np.isfinite(g_norm) else 0.0) for k in keys}
     v_norm = np.linalg.norm(flatten(v, keys))
+    if not v_norm > 1e-3:  # one entry: the random half and the gradient half can cancel
+        v, v_norm = u, u_norm
     return {k: vv / v_norm for k, vv in v.items()}
 
 
@@ -319,6 +321,9 @@ def check_gradients(cost, params, analytic, *, method="loop", epsilon=EPSILON, t
     if rng is not None and not isinstance(rng, np.random.Generator):
         raise ValueError(f"rng must be np.random.default_rng(seed), got {type(rng).__name__}")
     check_epsilon(params, epsilon)
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.floating)) \
+            or not 0 < threshold < 1e-2:
+        raise ValueError(f"threshold must be a small positive number such as 2e-7, got {threshold!r}")
     keys = list(params)
     J = _Counted(cost)
     # Not copy_params: the snapshot that guards the caller must not be a function a bug can swap.

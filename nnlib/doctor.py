@@ -63,22 +63,37 @@ def _check_parameters(parameters):
         raise ValueError("parameters must be a non-empty dict of arrays, e.g. {'W1': ..., 'b1': ...}")
     for k, v in parameters.items():
         if not isinstance(v, np.ndarray):
-            raise ValueError(f"parameter {k!r} is a {type(v).__name__}, not a NumPy array: "
+            raise ValueError(f"parameter {k!r} is of type {type(v).__name__}, not a NumPy array: "
                              "use np.array(...) for every parameter")
 
 
-def _scalar_cost(value, what):
+def _call(fn, what, *args):
+    """Call the learner's function; whatever it raises becomes one line that says where."""
+    if not callable(fn):
+        raise ValueError(f"{what} must be a function, got {type(fn).__name__}")
     try:
-        x = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"{what} must return a number, got {type(value).__name__}") from None
-    if x.size != 1:
-        raise ValueError(f"{what} must return one number (the cost), got an array of shape {x.shape}")
+        return fn(*args)
+    except KeyboardInterrupt:
+        raise
+    except (Exception, SystemExit) as e:  # the learner's code can fail in any way: say which, in one line
+        raise ValueError(f"your {what} raised {type(e).__name__}: {e}") from e
+
+
+def _scalar_cost(value, what):
+    if value is None or isinstance(value, (str, bytes, bool, np.bool_)):
+        hint = " (a forgotten return?)" if value is None else ""
+        raise ValueError(f"{what} must return a number, got {type(value).__name__}{hint}")
+    x = np.asarray(value)
+    if x.dtype.kind not in "fiu" or x.size != 1:
+        raise ValueError(f"{what} must return one real number (the cost), got {x.dtype} of shape {x.shape}")
+    if x.dtype.kind == "f" and x.dtype.itemsize < 8:
+        raise ValueError(f"{what} returns {x.dtype}: a gradient check needs the cost in float64 (float32's "
+                         "rounding alone fails the check). Compute it from float64 arrays.")
     return float(x.reshape(()))
 
 
 def _forward(forward_propagation, X, Y, parameters):
-    out = forward_propagation(X, Y, parameters)
+    out = _call(forward_propagation, "forward_propagation", X, Y, parameters)
     if not (isinstance(out, tuple) and len(out) == 2):
         raise ValueError("forward_propagation(X, Y, parameters) must return (cost, cache), got "
                          f"{type(out).__name__}{'' if not isinstance(out, tuple) else f' of length {len(out)}'}")
@@ -122,23 +137,38 @@ def check(parameters, cost=None, gradients=None, *, forward_propagation=None, ba
     m: the number of examples (the columns of X by default), so that a uniform ratio of 1/m or m
     can be named. method: "loop" (every entry), "sampled" (k per parameter) or "directional".
     """
-    cost, gradients, changed_cache, m = _resolve(parameters, cost, gradients, forward_propagation,
-                                                 backward_propagation, X, Y, m)
+    case = _resolve(parameters, cost, gradients, forward_propagation, backward_propagation, X, Y, m)
+    return _check_case(case, method, epsilon, threshold, k, rng, progress)
+
+
+def _check_case(case, method="loop", epsilon=EPSILON, threshold=THRESHOLD, k=25, rng=None, progress=None):
     if method == "sampled" and rng is None:
         rng = np.random.default_rng(0)
-    check_epsilon(parameters, epsilon)
-    matched = match_gradients(parameters, gradients)
-    analytic = {p: np.asarray(gradients[g], dtype=float) for p, g in matched.items()}
-    report = check_gradients(cost, parameters, analytic, method=method, epsilon=epsilon,
-                             threshold=threshold, k=k, rng=rng, batch=m, progress=progress)
-    report.changed_cache_keys = changed_cache
+    report = check_gradients(case.cost, case.work, case.analytic, method=method, epsilon=epsilon,
+                             threshold=threshold, k=k, rng=rng, batch=case.m, progress=progress)
+    report.changed_cache_keys = case.changed_cache
+    report.params_unchanged = report.params_unchanged and not case.wrote
     report.diagnosis = diagnose(report)
     return report
 
 
+@dataclass
+class _Case:
+    cost: object            # params -> float, the learner's cost
+    gradients: dict         # the learner's own gradient dict (keys and order as the learner wrote them)
+    analytic: dict          # {parameter key: gradient array}
+    work: dict              # a copy of the learner's parameters: nothing the doctor runs sees the originals
+    changed_cache: list
+    wrote: bool             # the learner's forward, backward or gradient function changed the parameters
+    m: int = None
+
+
 def _resolve(parameters, cost, gradients, forward_propagation, backward_propagation, X, Y, m):
-    """(cost, gradients dict, changed cache entries, m) from either form of the call."""
+    """Both forms of the call, on copies of the learner's parameters (and X, Y)."""
     _check_parameters(parameters)
+    if m is not None and (isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1):
+        raise ValueError(f"m must be the number of examples, a whole number >= 1, got {m!r}")
+    work = {k: np.array(v, copy=True) for k, v in parameters.items()}
     course_form = forward_propagation is not None or backward_propagation is not None
     if course_form:
         if cost is not None or gradients is not None:
@@ -146,25 +176,44 @@ def _resolve(parameters, cost, gradients, forward_propagation, backward_propagat
                              "backward_propagation= (with X= and Y=), not both")
         if forward_propagation is None or backward_propagation is None or X is None or Y is None:
             raise ValueError("the course's form needs forward_propagation=, backward_propagation=, X= and Y=")
-        if m is None and np.ndim(X) == 2:
-            m = int(np.shape(X)[1])
-        _, cache = _forward(forward_propagation, X, Y, parameters)
+        for name, arr in (("X", X), ("Y", Y)):
+            if not isinstance(arr, np.ndarray) or arr.size == 0:
+                raise ValueError(f"{name} must be a non-empty NumPy array (examples in columns), got "
+                                 f"{type(arr).__name__}{'' if not isinstance(arr, np.ndarray) else ' of size 0'}")
+        X, Y = X.copy(), Y.copy()  # the learner's forward may write into them: never into the caller's
+        if m is None and X.ndim == 2:
+            m = int(X.shape[1])
+        _, cache = _forward(forward_propagation, X, Y, work)
         before = _snapshot(cache)
-        gradients = backward_propagation(X, Y, cache)
-        changed = _changed_entries(before, cache, parameters)
+        gradients = _call(backward_propagation, "backward_propagation", X, Y, cache)
+        changed = _changed_entries(before, cache, work)
 
         def cost(params):
             return _forward(forward_propagation, X, Y, params)[0]
+    else:
+        if cost is None or gradients is None:
+            raise ValueError("nnlib.check needs cost= (a function params -> float) and gradients= (a dict "
+                             "such as {'dW1': ...}), or forward_propagation=, backward_propagation=, X=, Y=")
+        if not callable(cost):
+            raise ValueError(f"cost must be a function params -> float, got {type(cost).__name__}")
+        if callable(gradients):
+            gradients = _call(gradients, "gradients function", work)
+        learner_cost, changed = cost, []
 
-        return cost, gradients, changed, m
-    if cost is None or gradients is None:
-        raise ValueError("nnlib.check needs cost= (a function params -> float) and gradients= (a dict "
-                         "such as {'dW1': ...}), or forward_propagation=, backward_propagation=, X=, Y=")
-    if not callable(cost):
-        raise ValueError(f"cost must be a function params -> float, got {type(cost).__name__}")
-    if callable(gradients):
-        gradients = gradients(parameters)
-    return (lambda params: _scalar_cost(cost(params), "cost")), gradients, [], m
+        def cost(params):
+            return _scalar_cost(_call(learner_cost, "cost", params), "cost")
+    wrote = not all(np.array_equal(work[k], parameters[k], equal_nan=True) for k in parameters) \
+        or set(work) != set(parameters)
+    if wrote:  # what the learner's code wrote into them must not be what the check starts from
+        work = {k: np.array(v, copy=True) for k, v in parameters.items()}
+    matched = match_gradients(work, gradients)
+    analytic = {}
+    for p, g in matched.items():
+        arr = np.asarray(gradients[g])
+        if arr.dtype.kind not in "fiu":
+            raise ValueError(f"{g} must hold real numbers, got dtype {arr.dtype}")
+        analytic[p] = arr.astype(float)
+    return _Case(cost, gradients, analytic, work, changed, wrote, m)
 
 
 # -- check my checker -------------------------------------------------------------------------
@@ -207,6 +256,8 @@ _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf", re.IG
 def _read_difference(returned, printed):
     """The checker's difference: what it returned, or the number it printed (after 'difference')."""
     value = returned[0] if isinstance(returned, (tuple, list)) and returned else returned
+    if isinstance(value, (bool, np.bool_, str, bytes)):
+        value = None  # a verdict or a message, not the difference: read what it printed instead
     if value is not None:
         try:
             x = np.asarray(value, dtype=float)
@@ -218,8 +269,8 @@ def _read_difference(returned, printed):
     after = text.lower().rfind("difference")
     numbers = _NUMBER.findall(text[after:] if after >= 0 else text)
     if not numbers:
-        raise ValueError("your checker neither returned a number nor printed one: return the difference "
-                         f"(it printed {text.strip()[:80]!r})")
+        raise ValueError(f"your checker returned {type(returned).__name__} and printed no number: return "
+                         f"the difference itself (it printed {text.strip()[:80]!r})")
     return float(numbers[0] if after >= 0 else numbers[-1])
 
 
@@ -236,7 +287,7 @@ def _run_checker(checker, parameters, gradients, read_only=False):
         if read_only and "read-only" in str(e):
             return None, True, False
         raise ValueError(f"your checker raised ValueError: {e}") from e
-    except Exception as e:  # a learner's checker can fail in any way; say which, in one line
+    except (Exception, SystemExit) as e:  # a learner's checker can fail in any way; say which, in one line
         raise ValueError(f"your checker raised {type(e).__name__}: {e}") from e
     changed = not all(np.array_equal(copies[k], parameters[k]) for k in parameters)
     return _read_difference(returned, out.getvalue()), False, changed
@@ -253,16 +304,24 @@ def check_checker(checker, parameters, cost, gradients, m=None, progress=None):
     """
     if not callable(checker):
         raise ValueError(f"checker must be your gradient-check function, got {type(checker).__name__}")
+    if not callable(cost):
+        raise ValueError(f"cost must be a function params -> float, got {type(cost).__name__}")
     _check_parameters(parameters)
     check_epsilon(parameters, EPSILON)
-    if callable(gradients):
-        gradients = gradients(parameters)
-    matched = match_gradients(parameters, gradients)
+    if m is not None and (isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1):
+        raise ValueError(f"m must be the number of examples, a whole number >= 1, got {m!r}")
     work = {k: np.array(v, copy=True) for k, v in parameters.items()}
+    if callable(gradients):
+        gradients = _call(gradients, "gradients function", work)
+    matched = match_gradients(parameters, gradients)
+
     def J(params):
-        return _scalar_cost(cost(params), "cost")
+        return _scalar_cost(_call(cost, "cost", params), "cost")
 
     exact, _, _ = numeric_gradient(J, work, list(parameters), epsilon=EXACT_EPSILON, progress=progress)
+    if not all(np.all(np.isfinite(v)) for v in exact.values()):
+        raise ValueError("your cost gives NaN or infinity near these parameters, so the doctor cannot make "
+                         "exact gradients to feed your checker: fix the cost first (nnlib.check says where)")
 
     def variant(factor):
         out = dict(gradients)  # the learner's keys, in the learner's order
@@ -433,11 +492,8 @@ def triangulate(parameters, cost=None, gradients=None, checker=None, *, forward_
                 backward_propagation=None, X=None, Y=None, m=None, method="loop", progress=None):
     """Run nnlib's check on the learner's backprop and check the learner's checker; say where the bug is:
     in backprop, in the checker, in both, or nowhere."""
-    cost_fn, grads, changed, m = _resolve(parameters, cost, gradients, forward_propagation,
-                                          backward_propagation, X, Y, m)
-    backprop = check(parameters, cost_fn, grads, method=method, m=m, progress=progress)
-    backprop.changed_cache_keys = changed
-    backprop.diagnosis = diagnose(backprop)
+    case = _resolve(parameters, cost, gradients, forward_propagation, backward_propagation, X, Y, m)
+    backprop, changed = _check_case(case, method, progress=progress), case.changed_cache
     triage = Triage(backprop)
     verdict_bp = "right" if backprop.passed else "WRONG"
     triage.findings.append(f"backprop is {verdict_bp}: nnlib's check gives {_fmt(backprop.difference)} "
@@ -449,9 +505,12 @@ def triangulate(parameters, cost=None, gradients=None, checker=None, *, forward_
                                + ("harmless here, since nothing reads it afterwards, but dangerous anywhere "
                                   "the cache is read again" if backprop.passed else
                                   "and a later step reads the damaged entry") + ".")
-    if checker is not None:
-        triage.checker = check_checker(checker, parameters, cost_fn, grads, m=m, progress=progress)
-        triage.on_your_gradients, _, _ = _run_checker(checker, parameters, grads)
+    if checker is not None and backprop.nonfinite:
+        triage.findings.append("your checker was not judged: with a NaN or infinite cost the doctor cannot "
+                               "make exact gradients to feed it. Fix the cost first.")
+    elif checker is not None:
+        triage.checker = check_checker(checker, case.work, case.cost, case.gradients, m=case.m, progress=progress)
+        triage.on_your_gradients, _, _ = _run_checker(checker, case.work, case.gradients)
         triage.findings.append(f"your checker is {'right' if triage.checker.correct else 'WRONG'}: on exact "
                                f"gradients it says {_fmt(triage.checker.on_exact)}; on your gradients it says "
                                f"{_fmt(triage.on_your_gradients)}.")
@@ -495,7 +554,7 @@ def load_learner_file(path, forward=None, backward=None, checker=None, data=None
     try:
         with contextlib.redirect_stdout(io.StringIO()):
             spec.loader.exec_module(module)
-    except Exception as e:  # whatever the learner's file raises on import, in one line
+    except (Exception, SystemExit) as e:  # whatever the learner's file raises on import, in one line
         raise ValueError(f"could not import {path.name}: {type(e).__name__}: {e}") from e
     finally:
         sys.path.remove(str(path.resolve().parent))
@@ -508,11 +567,11 @@ def load_learner_file(path, forward=None, backward=None, checker=None, data=None
             raise ValueError(f"{path.name} has no function {' or '.join(candidates)} (name it with "
                              f"--{role} NAME)")
         found[role] = getattr(module, hit) if hit else None
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):
-            X, Y, parameters = found["data"]()
-    except (TypeError, ValueError) as e:
-        raise ValueError(f"{found['data'].__name__}() must return (X, Y, parameters): {e}") from e
+    with contextlib.redirect_stdout(io.StringIO()):
+        data = _call(found["data"], f"{found['data'].__name__}()")
+    if not (isinstance(data, tuple) and len(data) == 3):
+        raise ValueError(f"{found['data'].__name__}() must return (X, Y, parameters), got {type(data).__name__}")
+    X, Y, parameters = data
     if not isinstance(parameters, dict):
         raise ValueError(f"{found['data'].__name__}() must return (X, Y, parameters) with parameters a dict, "
                          f"got {type(parameters).__name__}")

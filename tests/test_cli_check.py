@@ -47,7 +47,8 @@ def test_other_function_names_can_be_given():
     (["nope.py"], ["nope.py", "no such Python file"]),
     (["broken_import.py"], ["could not import broken_import.py", "gc_utils"]),
     (["my_names.py"], ["forward_propagation_n", "--forward"]),
-    (["course_fixed.py", "--data", "forward_propagation_n"], ["must return (X, Y, parameters)"]),
+    (["course_fixed.py", "--data", "forward_propagation_n"], ["forward_propagation_n()", "raised TypeError"]),
+    (["backward_raises.py"], ["your backward_propagation raised IndexError"]),
 ])
 def test_an_unusable_file_gets_one_line_and_exit_2(args, words):
     out = check(*args)

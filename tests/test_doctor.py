@@ -190,7 +190,12 @@ def test_keys_are_matched_as_learners_name_them():
 @pytest.mark.parametrize("kwargs, message", [
     (dict(cost=None, gradients=None), "needs cost="),
     (dict(forward_propagation=course_forward), "needs forward_propagation="),
-    (dict(cost=lambda p: np.zeros(3), gradients={}), "one number"),
+    (dict(cost=lambda p: np.zeros(3), gradients={}), "one real number"),
+    (dict(cost=lambda p: None, gradients={}), "forgotten return"),
+    (dict(cost=lambda p: np.float32(1.0), gradients={}), "float64"),
+    (dict(cost=lambda p: 1.0, gradients={}, threshold=1.5), "threshold"),
+    (dict(cost=lambda p: 1.0, gradients={}, threshold=True), "threshold"),
+    (dict(cost=lambda p: 1.0, gradients={}, m=True), "m must be"),
 ])
 def test_unusable_calls_get_one_clear_error(digits, kwargs, message):
     X, Y, parameters = digits
@@ -234,3 +239,62 @@ def test_a_checker_without_the_denominator_is_named(course_case):
 
     verdict = _checker_verdict(course_case, no_denominator)
     assert not verdict.correct and any("without dividing" in line for line in verdict.diagnosis)
+
+
+def test_learner_code_that_writes_into_the_parameters_never_reaches_the_callers_arrays(course_case):
+    X, Y, parameters = course_case
+    before = deep(parameters)
+
+    def backward_that_steps(X_, Y_, cache):  # a "backward" that also takes a descent step on W1
+        grads = course.backward_propagation_n(X_, Y_, cache)
+        W1 = cache[2]  # the parameter array itself, as the course's cache holds it
+        W1 -= 0.1 * grads["dW1"]
+        return grads
+
+    report = nnlib.check(parameters, forward_propagation=course.forward_propagation_n,
+                         backward_propagation=backward_that_steps, X=X, Y=Y)
+    assert all(np.array_equal(parameters[k], before[k]) for k in parameters)
+    assert not report.params_unchanged and "CHANGED" in " ".join(report.diagnosis)
+    X_before = X.copy()
+    nnlib.check(parameters, forward_propagation=lambda X_, Y_, p: (X_.__iadd__(1e-9), course.forward_propagation_n(
+        X_, Y_, p))[1], backward_propagation=course.backward_propagation_n, X=X, Y=Y)
+    assert np.array_equal(X, X_before)
+
+
+def test_complex_gradients_are_refused(course_case):
+    X, Y, parameters = course_case
+    grads = course.backward_propagation_n(X, Y, course.forward_propagation_n(X, Y, parameters)[1])
+    with pytest.raises(ValueError, match="real numbers"):
+        nnlib.check(parameters, cost=lambda p: course.forward_propagation_n(X, Y, p)[0],
+                    gradients={**grads, "dW1": grads["dW1"] + 1j})
+
+
+def test_a_checker_that_prints_and_returns_a_verdict_is_read_from_what_it_printed(course_case):
+    def printing(p, g, X, Y):
+        d = course.gradient_check_n(p, g, X, Y)
+        print("difference =", d)
+        return d < 2e-7  # True/False, not the difference
+
+    verdict = _checker_verdict(course_case, printing)
+    assert verdict.correct and verdict.on_exact < 2e-7
+
+
+def test_a_nan_cost_is_not_blamed_on_the_checker(course_case):
+    X, Y, parameters = course_case
+    triage = nnlib.triangulate(parameters, cost=lambda p: float("nan"),
+                               gradients=course.backward_propagation_n(X, Y, course.forward_propagation_n(
+                                   X, Y, parameters)[1]),
+                               checker=lambda p, g: course.gradient_check_n(p, g, X, Y))
+    assert triage.verdict == "bug in backprop" and triage.checker is None
+    assert any("not judged" in f for f in triage.findings)
+
+
+def test_learner_code_that_raises_is_one_clear_error(course_case):
+    X, Y, parameters = course_case
+
+    def broken(X_, Y_, cache):
+        raise IndexError("tuple index out of range")
+
+    with pytest.raises(ValueError, match="your backward_propagation raised IndexError: tuple index"):
+        nnlib.check(parameters, forward_propagation=course.forward_propagation_n, backward_propagation=broken,
+                    X=X, Y=Y)
