@@ -54,11 +54,19 @@ def resolve(bug_names=(), method="auto", keep_prob=None, masks="frozen"):
     return method, keep_prob
 
 
+def check_seed(seed):
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
+
+
 def run(bug_names=(), batch=64, seed=0, method="auto", keep_prob=None, masks="frozen", k=25):
     """Gradient check of the default network on `batch` digits with the named bugs on."""
-    if not isinstance(batch, (int, np.integer)) or not 1 <= batch <= 4000:
+    if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or not 1 <= batch <= 4000:
         raise ValueError(f"batch must be a whole number from 1 to 4000 (the training split), got {batch!r}")
-    bug_names = tuple(bug_names)
+    check_seed(seed)
+    if isinstance(bug_names, str) or not all(isinstance(n, str) for n in bug_names or ()):
+        raise ValueError(f"bug_names must be a list of bug names, like ['shallow_copy'], got {bug_names!r}")
+    bug_names = tuple(bug_names or ())
     method, keep_prob = resolve(bug_names, method, keep_prob, masks)
     X, Y, shared = batch_and_params(int(batch), seed)
     params = {k_: v.copy() for k_, v in shared.items()}

@@ -145,6 +145,7 @@ def gradient_check(params, X, Y, method="fast", epsilon=EPSILON, threshold=THRES
     if masks not in ("frozen", "fresh"):
         raise ValueError(f"masks must be 'frozen' or 'fresh', got {masks!r}")
     model.check_inputs(params, X, Y, keep_prob)
+    X, Y = np.asarray(X, dtype=float), np.asarray(Y, dtype=float)  # lists are fine once checked
     check_epsilon(params, epsilon)
     if rng is not None and not isinstance(rng, np.random.Generator):
         raise ValueError(f"rng must be np.random.default_rng(seed), got {type(rng).__name__}")
@@ -202,9 +203,17 @@ def epsilon_sweep(params, X, Y, epsilons=None, dtype=np.float64, rng=None):
     Returns (epsilons, differences).
     """
     model.check_inputs(params, X, Y)
-    epsilons = np.logspace(-1, -12, 23) if epsilons is None else np.asarray(epsilons, float).ravel()
-    if epsilons.size == 0 or not np.all(np.isfinite(epsilons) & (epsilons > 0)):
-        raise ValueError(f"epsilons must be positive finite numbers such as 1e-7, got {epsilons.tolist()}")
+    X, Y = np.asarray(X, dtype=float), np.asarray(Y, dtype=float)
+    try:
+        epsilons = np.logspace(-1, -12, 23) if epsilons is None else np.asarray(epsilons, float).ravel()
+    except (TypeError, ValueError):
+        raise ValueError(f"epsilons must be positive numbers such as 1e-7, got {epsilons!r}") from None
+    if epsilons.size == 0 or not np.all(np.isfinite(epsilons) & (epsilons > 0) & (epsilons < 1)):
+        raise ValueError(f"epsilons must be positive numbers below 1, such as 1e-7, got {epsilons.tolist()}")
+    if dtype not in (np.float64, np.float32, "float64", "float32"):
+        raise ValueError(f"dtype must be np.float64 or np.float32, got {dtype!r}")
+    if rng is not None and not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng must be np.random.default_rng(seed), got {type(rng).__name__}")
     rng = rng if rng is not None else np.random.default_rng(0)
     keys = model.param_keys(params)
     p = {k: v.astype(dtype) for k, v in params.items()}

@@ -20,6 +20,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from . import bugs, experiment
+from . import bugs as bugs_module  # set() has an argument named bugs
 from .checks import format_ratio
 from .gradcheck import format_difference as fmt
 
@@ -201,6 +202,7 @@ class BugLab:
 
         names = list(bugs.REGISTRY) if names is None else names
         _validate(names, batch, method)
+        experiment.check_seed(seed)
         self.seed = seed
         self._holding = False
         self._generation = 0  # counts updates, so a slower older one never overwrites a newer one
@@ -279,6 +281,8 @@ class BugLab:
         Everything is checked before any control moves: a ValueError leaves the controls and
         the display as they were."""
         _validate(bugs, batch, method, known=self.toggles)
+        if bugs is not None:
+            bugs_module.refuse_clashes([bugs_module.get(n) for n in bugs])
         self._holding = True  # one update for the whole change, not one per control
         try:
             for name, toggle in self.toggles.items():

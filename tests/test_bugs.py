@@ -158,3 +158,14 @@ def test_two_threads_cannot_interleave_their_bugs():
     waiter.join(5)
     assert seen == [["inplace_relu_deriv"]]
     assert model.relu_deriv is not np.ones_like
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(batch=True), "batch"), (dict(seed=-1), "seed"), (dict(seed=1.5), "seed"),
+    (dict(bug_names="shallow_copy"), "list of bug names"), (dict(bug_names=None, batch=4), None)])
+def test_run_validates_its_arguments(kwargs, message):
+    if message is None:
+        assert experiment.run(**kwargs).passed  # None means no bugs
+        return
+    with pytest.raises(ValueError, match=message):
+        experiment.run(**kwargs)

@@ -240,3 +240,16 @@ def test_a_long_loop_shows_a_progress_bar_and_a_short_one_does_not(monkeypatch, 
 def test_tiny_gradients_do_not_underflow_into_a_pass():
     assert gradcheck.relative_difference([2e-300], [1e-300]) == pytest.approx(1 / 3)
     assert gradcheck.relative_difference([0.0], [0.0]) == 0.0
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(rng=0), "rng"), (dict(epsilons=["a"]), "epsilons"), (dict(epsilons=[1e300]), "epsilons"),
+    (dict(dtype=int), "dtype"), (dict(dtype="float16"), "dtype")])
+def test_epsilon_sweep_refuses_what_it_cannot_use(mnist, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        nnlib.epsilon_sweep(*_batch(mnist, 4, 0), **kwargs)
+
+
+def test_gradient_check_takes_lists_once_they_are_checked(mnist):
+    params, X, Y = _batch(mnist, 4, 0)
+    assert gradient_check(params, X.tolist(), Y.tolist()).passed

@@ -197,7 +197,7 @@ def test_bugs_that_cancel_are_named_from_the_numbers(lab, names, m, cancel):
 
 
 def test_lab_leaves_no_bug_switched_on(lab):
-    lab.set(bugs=list(bugs.REGISTRY)[:3])
+    lab.set(bugs=["inplace_relu_deriv", "shallow_copy", "stray_inv_m"])
     assert bugs.active() == []
 
 
@@ -272,3 +272,12 @@ def test_a_bug_the_check_cannot_see_here_is_said_to_be_on():
     assert report.passed
     assert any("is on, yet the check passes" in f and "M = 1" in f for f in findings(report))
     assert findings(experiment.run([], batch=1, method="sampled")) == []
+
+
+def test_a_clashing_pair_set_from_code_moves_no_control(lab):
+    lab.set(bugs=["stray_inv_m"], batch=8, method="sampled")
+    with pytest.raises(ValueError, match="both replace"):
+        lab.set(bugs=["inplace_relu_deriv", "inplace_relu_deriv_z"])
+    assert lab.controls()[0] == ("stray_inv_m",)
+    with pytest.raises(ValueError, match="seed"):
+        BugLab(seed=-1)
