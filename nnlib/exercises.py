@@ -100,7 +100,7 @@ def _call(name, fn, *args, none_ok=False, **kwargs):
         other = EXERCISES.get(where, ("", ""))[0]
         raise _fail(name, f"your {name} calls {where}, which is not answered yet"
                           + (f" (exercise {other})" if other else "") + ": answer that first.") from None
-    except Exception as e:
+    except (Exception, SystemExit) as e:  # SystemExit too: a learner's exit() must not end the kernel's cell
         line = traceback.extract_tb(e.__traceback__)[-1]
         raise _fail(name, f"your {name} raised {type(e).__name__}: {e}  "
                           f"(in {line.name}, at the line `{(line.line or '').strip()}`)") from None
@@ -234,6 +234,11 @@ def check_compute_cost(compute_cost):
 
 def _cost_value(name, J, AL, Y, m):
     """The learner's cost as a float, or feedback about its type or shape."""
+    if isinstance(J, (str, bytes, bool, np.bool_)) or not isinstance(J, (int, float, np.number, np.ndarray)):
+        raise _fail(name, f"your compute_cost returned a {type(J).__name__}; return one number (a float).")
+    if np.asarray(J).dtype.kind == "f" and np.asarray(J).dtype.itemsize < 8:
+        raise _fail(name, f"your compute_cost returned {np.asarray(J).dtype}: compute it in float64 "
+                          "(the arrays you are given are float64; something cast them down).")
     try:
         arr = np.asarray(J, dtype=float)
     except (TypeError, ValueError):

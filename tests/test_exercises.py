@@ -2,6 +2,7 @@
 (without raising), and typical wrong answers get the message that names their mistake."""
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import nbformat
@@ -433,3 +434,13 @@ def test_committed_notebooks_hold_blank_exercises_that_the_feedback_cells_grade(
     for _, feedback_source in cells:
         answered = eval(feedback_source, space)
         assert answered.passed, str(answered)
+
+
+@pytest.mark.parametrize("wrong, phrase", [
+    (lambda AL, Y: str(-np.sum(Y * np.log(AL)) / Y.shape[1]), "returned a str"),
+    (lambda AL, Y: np.float32(-np.sum(Y * np.log(AL)) / Y.shape[1]), "float64"),
+    (lambda AL, Y: sys.exit(0), "raised SystemExit"),
+])
+def test_cost_feedback_refuses_what_is_not_a_float64_number(wrong, phrase):
+    feedback = exercises.check_compute_cost(wrong)
+    assert not feedback.passed and phrase in str(feedback)
