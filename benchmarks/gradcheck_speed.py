@@ -1,18 +1,30 @@
-"""Print how long the gradient checks and the bug-lab update take, measured in one process.
+"""Print how long the gradient checks, the bug-lab update and training take, measured in one process.
 
-    python benchmarks/gradcheck_speed.py [--batch 64] [--repeats 5]
+    python benchmarks/gradcheck_speed.py [--batch 64] [--repeats 5] [--threads full|quick|skip]
 
 Figures are medians of --repeats runs on the default 784 -> 10 -> 10 network and real digits.
+
+The last table is about BLAS threads. Three workloads (training 784 -> 64 -> 10 for 5 epochs,
+the loop check at M = 64, the bug lab's sampled check at M = 256) run with numpy's default
+threads and with nnlib's one_blas_thread(), on the machine as it is ("idle") and next to busy
+neighbours (one process spinning per core), and the table prints contended / idle.
+--threads quick shrinks the workloads (for the test suite); skip leaves the table out.
 """
 
 import argparse
+import io
+import os
 import statistics
+import subprocess
+import sys
 import time
+from contextlib import contextmanager, redirect_stderr
 
 import numpy as np
 
 import nnlib
-from nnlib import experiment, gradcheck
+from nnlib import experiment, gradcheck, threads
+from nnlib.train import train
 
 
 def median_ms(fn, repeats):
@@ -24,16 +36,95 @@ def median_ms(fn, repeats):
     return statistics.median(times)
 
 
+@contextmanager
+def busy_neighbours(n):
+    """n processes that keep one core each busy (pure Python, no BLAS) until the block ends."""
+    procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
+    try:
+        time.sleep(0.3)  # let them start spinning
+        yield
+    finally:
+        for p in procs:
+            p.kill()
+        for p in procs:
+            p.wait()
+
+
+def thread_workloads(quick):
+    """(name, function) for the thread table; quick: sizes small enough for a test."""
+    X, Y, y = nnlib.load_mnist(np.random.default_rng(0))["train"]
+    epochs, m = (1, 256) if quick else (5, X.shape[1])
+    loop_M, lab_M = (4, 16) if quick else (64, 256)
+    Xl, Yl, shared = experiment.batch_and_params(loop_M, 0)
+    params = {k: v.copy() for k, v in shared.items()}
+
+    def training():
+        train(nnlib.init_params(np.random.default_rng(0), (784, 64, 10)), X[:, :m], Y[:, :m], y[:m],
+              np.random.default_rng(0), epochs=epochs)
+
+    def loop_check():
+        if quick:  # the loop over 25 entries of each parameter, not all 7,960
+            return nnlib.gradient_check(params, Xl, Yl, method="sampled", k=25, rng=np.random.default_rng(0))
+        return nnlib.gradient_check(params, Xl, Yl, method="loop", progress=False)
+
+    return [(f"train 784-64-10, {epochs} epoch(s), m = {m}", training),
+            (f"loop check, M = {loop_M}" + (" (25 entries)" if quick else ""), loop_check),
+            (f"lab's sampled check, M = {lab_M}", lambda: experiment.run((), batch=lab_M, method="sampled"))]
+
+
+def time_modes(fn, repeats):
+    """Median ms with numpy's default BLAS threads and with one_blas_thread(), interleaved."""
+    default, one = [], []
+    for _ in range(repeats):
+        threads.ENABLED = False  # also inside nnlib's own entry points
+        try:
+            default.append(median_ms(fn, 1))
+        finally:
+            threads.ENABLED = True
+        with threads.one_blas_thread():
+            one.append(median_ms(fn, 1))
+    return statistics.median(default), statistics.median(one)
+
+
+def thread_table(quick, contended, repeats, neighbours):
+    workloads = thread_workloads(quick)
+    load = os.getloadavg()[0]
+    with redirect_stderr(io.StringIO()):  # the checks' progress bars, drawn when a check runs slowly
+        for _, fn in workloads:  # warm up: data file, cached batches, imports
+            fn()
+        idle = {name: time_modes(fn, repeats) for name, fn in workloads}
+        busy = {}
+        if contended:
+            with busy_neighbours(neighbours):
+                busy = {name: time_modes(fn, repeats) for name, fn in workloads}
+    print(f"\nBLAS threads: numpy's default ({threads.blas_threads()}) vs one_blas_thread(), "
+          f"idle vs {neighbours} busy neighbours; ms, median of {repeats}")
+    print(f"  ('idle' is the machine as it was: load average {load:.1f} on {os.cpu_count()} cores"
+          + (f"; the {neighbours} busy neighbours were started and stopped)" if contended else ")"))
+    head = (f"  {'workload':<40} {'idle default':>12} {'idle 1 thr':>10} {'busy default':>12} {'busy 1 thr':>10}"
+            f" {'busy/idle default':>17} {'busy/idle 1 thr':>15}")
+    print(head)
+    for name, _ in workloads:
+        (d_idle, o_idle), (d_busy, o_busy) = idle[name], busy.get(name, (float("nan"),) * 2)
+        print(f"  {name:<40} {d_idle:12.0f} {o_idle:10.0f} {d_busy:12.0f} {o_busy:10.0f}"
+              f" {d_busy / d_idle:16.1f}x {o_busy / o_idle:14.1f}x")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--threads", choices=("full", "quick", "skip"), default="full",
+                    help="the BLAS-threads table: full sizes, quick (small, for tests) or skip")
+    ap.add_argument("--no-contended", action="store_true", help="thread table without busy neighbours")
+    ap.add_argument("--neighbours", type=int, default=os.cpu_count() or 2,
+                    help="busy processes for the contended columns (default: one per core)")
     args = ap.parse_args()
     X, Y, params = experiment.batch_and_params(args.batch, 0)
     params = {k: v.copy() for k, v in params.items()}
     J = gradcheck.CostFunction(X, Y)
     rows = [
-        ("loop (every entry, reference)", lambda: gradcheck.numeric_grad_loop(J, params)),
+        ("loop (every entry, reference)", lambda: gradcheck.numeric_grad_loop(J, params, progress=False)),
         ("fast (every entry, batched)", lambda: gradcheck.numeric_grad_fast(params, X, Y)),
         ("sampled (25 per parameter)", lambda: nnlib.gradient_check(
             params, X, Y, method="sampled", k=25, rng=np.random.default_rng(0))),
@@ -59,6 +150,8 @@ def main():
         times.append(median_ms(lambda: lab.set(bugs=chosen), 1))  # noqa: B023 (called right here)
     print(f"  bug lab update (check + chart)    {statistics.median(times):9.1f} ms median, "
           f"{max(times):.1f} ms max over {len(times)} toggles")
+    if args.threads != "skip":
+        thread_table(args.threads == "quick", not args.no_contended, min(args.repeats, 3), args.neighbours)
 
 
 if __name__ == "__main__":

@@ -16,30 +16,54 @@ MNIST_SHA256 = "4272d9557978479a159f1012f6d25fbc449bb89b8462a614358d1a7c10d85a42
 N_CLASSES = 10
 
 
-def one_hot(labels, n_classes=N_CLASSES):
-    """Integer labels, shape (m,) -> one-hot Y, shape (n_classes, m), float64."""
+def is_whole(x):
+    """A whole number, Python's or NumPy's (np.int64(5)); not a bool, not 5.0."""
+    return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
+
+
+def check_labels(labels, n_classes=N_CLASSES, m=None):
+    """labels as an integer array (m,), after checking that each is a class 0..n_classes-1."""
     labels = np.asarray(labels)
+    if labels.size == 0 and labels.ndim == 1:
+        labels = labels.astype(np.int64)  # np.asarray([]) is float64
     if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
         raise ValueError(f"labels must be a 1-D array of integers, got dtype {labels.dtype} "
                          f"and shape {labels.shape}")
+    if m is not None and labels.size != m:
+        raise ValueError(f"got {labels.size} labels for {m} examples: give one label per column of X")
     bad = (labels < 0) | (labels >= n_classes)
     if bad.any():
         raise ValueError(f"labels must lie in 0..{n_classes - 1}; found {labels[bad][:5].tolist()} "
                          f"at positions {np.flatnonzero(bad)[:5].tolist()}")
+    return labels
+
+
+def one_hot(labels, n_classes=N_CLASSES):
+    """Integer labels, shape (m,) -> one-hot Y, shape (n_classes, m), float64."""
+    if not (is_whole(n_classes) and n_classes >= 1):
+        raise ValueError(f"n_classes must be a whole number >= 1, got {n_classes!r}")
+    labels = check_labels(labels, n_classes)
     Y = np.zeros((n_classes, labels.size))
     Y[labels, np.arange(labels.size)] = 1.0
     return Y
 
 
-@lru_cache(maxsize=1)
-def _read_verified(path=MNIST_PATH, sha256=MNIST_SHA256):
+_RESTORE = ("Restore it with `git checkout -- nnlib/mnist_5k.npz` (or reinstall nnlib) or rebuild it "
+            "with scripts/make_mnist_subset.py.")
+
+
+@lru_cache(maxsize=2)
+def _read_verified(path, sha256=MNIST_SHA256):
     """The verified file's (images uint8 (5000, 784), labels uint8 (5000,)); read once per process."""
-    raw = Path(path).read_bytes()
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as e:  # deleted, a directory in its place, no permission
+        raise ValueError(f"cannot read {path} ({e.strerror or e}): the file is missing or was "
+                         f"replaced. {_RESTORE}") from None
     digest = hashlib.sha256(raw).hexdigest()
     if digest != sha256:
         raise ValueError(f"{path} has SHA-256 {digest}, expected {sha256}: the file is damaged "
-                         "or was replaced. Restore it with `git checkout -- nnlib/mnist_5k.npz` or "
-                         "rebuild it with scripts/make_mnist_subset.py.")
+                         f"or was replaced. {_RESTORE}")
     with np.load(path, allow_pickle=False) as f:
         images, labels = f["images"], f["labels"]
     images.flags.writeable = labels.flags.writeable = False  # shared by every later call
@@ -56,8 +80,11 @@ def load_mnist(rng, n_train=4000, n_val=500, n_test=500):
     if not isinstance(rng, np.random.Generator):
         raise TypeError("load_mnist needs rng=np.random.default_rng(seed) (an explicit "
                         f"np.random.Generator), got {type(rng).__name__}")
-    images, labels = _read_verified()
-    if min(n_train, n_val, n_test) < 0 or n_train + n_val + n_test > len(labels):
+    sizes = (n_train, n_val, n_test)
+    if not all(is_whole(n) for n in sizes):
+        raise ValueError(f"n_train, n_val and n_test must be whole numbers, got {sizes}")
+    images, labels = _read_verified(MNIST_PATH)  # MNIST_PATH read now, so that tests can point it elsewhere
+    if min(sizes) < 0 or sum(sizes) > len(labels):
         raise ValueError(f"n_train + n_val + n_test must be at most {len(labels)} and none "
                          f"negative, got {n_train}, {n_val}, {n_test}")
     order = rng.permutation(len(labels))

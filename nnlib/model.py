@@ -5,15 +5,25 @@ Course notation, examples in columns:
 Hidden layers use ReLU, the output layer softmax; the cost is cross-entropy averaged
 over the M examples of the batch. Every function here is pure: nothing is changed in
 place, and the cache a forward pass returns is a plain dict a learner can inspect.
+
+Every function checks the types and shapes it is given (cheap enough to run inside a
+gradient check's loop) and says in one line what is wrong; check_inputs, at the end of
+the file, also reads every value (NaN, one-hot) and is run once per training or check.
 """
 
 import numpy as np
+
+from .data import check_labels, is_whole
 
 LAYER_SIZES = (784, 10, 10)
 
 # ReLU'(z) is 1 where z > 0 and 0 elsewhere. A = relu(Z) is > 0 at exactly the same
 # places, so the derivative could be read from either cache entry; we read it from Z.
 RELU_DERIV_INPUT = "Z"
+
+# The smallest normal float64 (2.2e-308). A probability below it has lost digits, and one
+# below 5e-324 is stored as exactly 0: its log can no longer be computed from it.
+TINY = np.finfo(np.float64).tiny
 
 
 def n_layers(params):
@@ -28,23 +38,26 @@ def param_keys(params):
 
 def init_params(rng, layer_sizes=LAYER_SIZES):
     """He initialisation: W_l ~ N(0, 2 / n_{l-1}), b_l = 0. Returns {"W1", "b1", ...}."""
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError("init_params needs rng=np.random.default_rng(seed), "
-                        f"got {type(rng).__name__}")
+    check_rng(rng, "init_params")
+    sizes = tuple(layer_sizes) if isinstance(layer_sizes, (tuple, list, np.ndarray)) else ()
+    if len(sizes) < 2 or not all(is_whole(n) and n >= 1 for n in sizes):
+        raise ValueError(f"layer_sizes must be two or more whole numbers >= 1, inputs first "
+                         f"(like {LAYER_SIZES}), got {layer_sizes!r}")
     params = {}
-    for l in range(1, len(layer_sizes)):
-        n_in, n_out = layer_sizes[l - 1], layer_sizes[l]
+    for l in range(1, len(sizes)):
+        n_in, n_out = int(sizes[l - 1]), int(sizes[l])
         params[f"W{l}"] = rng.standard_normal((n_out, n_in)) * np.sqrt(2.0 / n_in)
         params[f"b{l}"] = np.zeros((n_out, 1))
     return params
 
 
 def relu(Z):
-    return np.maximum(0.0, Z)
+    return np.maximum(0.0, _numbers(Z, "Z"))
 
 
 def relu_deriv(Z):
     """ReLU'(Z) as a new 0/1 array; Z itself is left alone (the cache still needs it)."""
+    Z = _numbers(Z, "Z")
     return (Z > 0).astype(Z.dtype)
 
 
@@ -52,6 +65,7 @@ def softmax(Z):
     """Softmax over the classes (axis -2: the rows of a (classes, m) array; a stack of
     such arrays works too). Subtracting the column max changes nothing mathematically
     and keeps exp() from overflowing."""
+    Z = _classes_by_examples(Z, "Z")
     E = np.exp(Z - Z.max(axis=-2, keepdims=True))
     return E / E.sum(axis=-2, keepdims=True)
 
@@ -59,29 +73,62 @@ def softmax(Z):
 def cost(AL, Y):
     """Cross-entropy averaged over the M columns: J = -(1/M) sum_j sum_k Y_kj log A_kj.
 
-    AL may be a stack of shape (P, classes, M); then the P costs come back as an array.
+    AL: probabilities (classes, M), or a stack (P, classes, M): then the P costs come back
+    as an array. A probability below 1e-308 does not fit in float64 (it becomes 0), so its
+    log is lost; when that happens to a right class this refuses, and
+    cost_from_logits(cache["Z2"], Y), which never forms the probabilities, gives the cost.
     """
-    M = Y.shape[-1]
-    # A probability that underflowed to 0 would give log(0) = -inf; the floor only
-    # acts on such entries, which a sensible network never produces.
-    J = -np.sum(Y * np.log(np.maximum(AL, 1e-300)), axis=(-2, -1)) / M
+    AL, Y, M = _output_and_targets(AL, Y, "AL")
+    if np.any(AL < 0) or np.any(AL > 1):
+        raise ValueError(f"AL must be probabilities (the softmax output), but its values run from "
+                         f"{AL.min():.3g} to {AL.max():.3g}; for pre-activations Z use cost_from_logits(Z, Y)")
+    lost = (AL < TINY) & (Y != 0)
+    if lost.any():
+        raise ValueError(f"{lost.sum()} right-class probabilities in AL are below 1e-308 (float64 stores "
+                         "them as 0 or with lost digits), so their log is lost: use the output layer's "
+                         "pre-activations, cost_from_logits(cache['Z2'], Y)")
+    # Where Y is 0 the probability does not count, even if it is 0 (0 * log 0 would be NaN).
+    J = -np.sum(Y * np.log(np.maximum(AL, TINY)), axis=(-2, -1)) / M
+    return float(J) if np.ndim(J) == 0 else J
+
+
+def cost_from_logits(ZL, Y):
+    """The same cross-entropy, from the output layer's pre-activations Z_L (classes, M), or a
+    stack (P, classes, M), without forming the probabilities:
+
+        -log softmax(z)_k = logsumexp(z) - z_k,   logsumexp(z) = max(z) + log(sum_k exp(z_k - max(z)))
+
+    Every term stays an ordinary number even where softmax(z)_k underflows to 0, so cost and
+    gradient agree everywhere. From a forward pass: cost_from_logits(cache["Z2"], Y).
+    """
+    ZL, Y, M = _output_and_targets(ZL, Y, "ZL")
+    top = ZL.max(axis=-2, keepdims=True)
+    logsumexp = top + np.log(np.exp(ZL - top).sum(axis=-2, keepdims=True))
+    J = np.sum(Y * (logsumexp - ZL), axis=(-2, -1)) / M
     return float(J) if np.ndim(J) == 0 else J
 
 
 def draw_masks(params, m, keep_prob, rng):
     """Dropout masks for every hidden layer: D_l[i, j] = 1 with probability keep_prob."""
+    check_rng(rng, "draw_masks")
+    keep_prob = check_keep_prob(keep_prob)
+    if not (is_whole(m) and m >= 1):
+        raise ValueError(f"m must be the number of examples, a whole number >= 1, got {m!r}")
+    L = _check_params(params)
     return {f"D{l}": (rng.random((params[f"W{l}"].shape[0], m)) < keep_prob).astype(float)
-            for l in range(1, n_layers(params))}
+            for l in range(1, L)}
 
 
 def dropout_forward(A, D, keep_prob):
     """Inverted dropout: zero the dropped units and scale the kept ones by 1/keep_prob,
     so the expected activation is unchanged and nothing needs rescaling at test time."""
+    A, D, keep_prob = _check_dropout(A, D, keep_prob)
     return A * D / keep_prob
 
 
 def dropout_backward(dA, D, keep_prob):
     """The same mask and the same 1/keep_prob, applied to the gradient."""
+    dA, D, keep_prob = _check_dropout(dA, D, keep_prob)
     return dA * D / keep_prob
 
 
@@ -91,14 +138,15 @@ def forward(params, X, keep_prob=1.0, masks=None, rng=None):
     keep_prob < 1 switches inverted dropout on for the hidden layers. The masks come
     from `masks` when given (frozen: the same masks every call) or are drawn from `rng`.
     """
-    L = n_layers(params)
+    X, L = _check_network(params, X)
+    keep_prob = check_keep_prob(keep_prob)
     cache = {"A0": X}
     if keep_prob < 1.0:
         if masks is None:
             if rng is None:
                 raise ValueError("dropout (keep_prob < 1) needs masks=... or rng=... to draw them")
             masks = draw_masks(params, X.shape[1], keep_prob, rng)
-        cache.update(masks)
+        cache.update(_check_masks(params, masks, X.shape[1]))
     for l in range(1, L + 1):
         Z = params[f"W{l}"] @ cache[f"A{l - 1}"] + params[f"b{l}"]
         if l < L:
@@ -121,7 +169,7 @@ def backward(params, cache, Y, keep_prob=1.0):
     then the parameter gradients, which read the cached activations:
         dW_l = dZ_l A_{l-1}^T                     db_l = sum of dZ_l over the examples
     """
-    L = n_layers(params)
+    L, Y = _check_cache(params, cache, Y, keep_prob)
     M = Y.shape[1]
     dZ = {L: (cache[f"A{L}"] - Y) / M}
     for l in range(L - 1, 0, -1):
@@ -142,48 +190,195 @@ def predict(params, X):
 
 
 def accuracy(params, X, labels):
-    return float(np.mean(predict(params, X) == labels))
+    """Fraction of the columns of X whose predicted class is its label (labels: integers, shape (m,))."""
+    predicted = predict(params, X)
+    labels = check_labels(labels, params[f"W{n_layers(params)}"].shape[0], m=predicted.size)
+    return float(np.mean(predicted == labels))
 
+
+# ---------------------------------------------------------------------------------------------
+# Input checks. The private ones look at types and shapes only (a few microseconds per call),
+# so that forward can run them on every one of a gradient check's thousands of passes.
 
 def check_inputs(params, X, Y=None, keep_prob=1.0):
-    """Raise a ValueError that says what is wrong (and what to do) with a network's inputs."""
-    if not isinstance(params, dict) or not params:
-        raise ValueError("params must be a dict {'W1', 'b1', 'W2', 'b2', ...} of arrays, "
-                         "as init_params(rng) returns")
-    L = n_layers(params)
-    expected = [f"{p}{l}" for l in range(1, L + 1) for p in ("W", "b")]
-    if sorted(params) != sorted(expected):
-        raise ValueError(f"params has keys {sorted(params)}; expected {expected}")
-    if not (isinstance(keep_prob, (int, float)) and 0.0 < keep_prob <= 1.0):
-        raise ValueError(f"keep_prob must be in (0, 1] (the probability of keeping a unit; "
-                         f"1 switches dropout off), got {keep_prob!r}")
-    X = np.asarray(X)
-    if X.ndim != 2:
-        raise ValueError(f"X must be 2-D (features, m), got shape {X.shape}")
-    n_prev = X.shape[0]
-    for l in range(1, L + 1):
-        W, b = np.asarray(params[f"W{l}"]), np.asarray(params[f"b{l}"])
-        if W.ndim != 2 or W.shape[1] != n_prev:
-            hint = " (examples go in columns: did you pass X.T?)" if l == 1 and X.shape[1] == W.shape[-1] else ""
-            raise ValueError(f"W{l} has shape {W.shape} but its input has {n_prev} rows; "
-                             f"W{l} must be ({W.shape[0] if W.ndim else '?'}, {n_prev}){hint}")
-        if b.shape != (W.shape[0], 1):
-            raise ValueError(f"b{l} has shape {b.shape}; it must be a column ({W.shape[0]}, 1)")
-        for name, arr in ((f"W{l}", W), (f"b{l}", b)):
-            if not np.issubdtype(arr.dtype, np.floating):
-                raise ValueError(f"{name} has dtype {arr.dtype}; parameters must be float64")
-            if not np.all(np.isfinite(arr)):
-                raise ValueError(f"{name} contains {np.sum(~np.isfinite(arr))} NaN or infinite "
-                                 "value(s): re-initialise with init_params(rng) or lower the "
-                                 "learning rate that blew it up")
-        n_prev = W.shape[0]
+    """Raise a ValueError that says what is wrong (and what to do) with a network's inputs.
+
+    Besides the shapes, this reads every value: parameters float and finite, X finite,
+    Y one-hot. Run it once at an entry point (train and the gradient checks do), not in a loop.
+    """
+    X, L = _check_network(params, X)
+    check_keep_prob(keep_prob)
+    for key in param_keys(params):
+        arr = params[key]
+        if not np.issubdtype(arr.dtype, np.floating):
+            raise ValueError(f"{key} has dtype {arr.dtype}; parameters must be float64")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{key} contains {np.sum(~np.isfinite(arr))} NaN or infinite "
+                             "value(s): re-initialise with init_params(rng) or lower the "
+                             "learning rate that blew it up")
     if not np.all(np.isfinite(X)):
         raise ValueError("X contains NaN or infinite values")
     if Y is not None:
         Y = np.asarray(Y)
-        if Y.shape != (n_prev, X.shape[1]):
-            raise ValueError(f"Y has shape {Y.shape}; expected one-hot ({n_prev}, {X.shape[1]}): "
+        n_L = params[f"W{L}"].shape[0]
+        if Y.shape != (n_L, X.shape[1]):
+            raise ValueError(f"Y has shape {Y.shape}; expected one-hot ({n_L}, {X.shape[1]}): "
                              "one column per example of X (use nnlib.one_hot(labels))")
         if not (np.isin(Y, (0.0, 1.0)).all() and np.all(Y.sum(axis=0) == 1)):
             raise ValueError("Y must be one-hot: 0/1 entries with exactly one 1 per column "
                              "(use nnlib.one_hot(labels))")
+
+
+def is_number(x):
+    """A real number, Python's or NumPy's (np.float32(0.5), np.int64(5)); not a bool."""
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
+
+
+def check_keep_prob(keep_prob):
+    """keep_prob as a float, after checking that it is a number in (0, 1]."""
+    if type(keep_prob) is float and 0.0 < keep_prob <= 1.0:  # the usual case, at once
+        return keep_prob
+    if not (is_number(keep_prob) and 0.0 < keep_prob <= 1.0):
+        raise ValueError(f"keep_prob must be in (0, 1] (the probability of keeping a unit; "
+                         f"1 switches dropout off), got {keep_prob!r}")
+    return float(keep_prob)
+
+
+def check_rng(rng, who):
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"{who} needs rng=np.random.default_rng(seed) (an explicit "
+                        f"np.random.Generator), got {type(rng).__name__}")
+
+
+def _numbers(x, name):
+    """x as an array (a list is welcome), if it holds numbers."""
+    x = np.asarray(x)
+    if x.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold numbers, got an array of dtype {x.dtype}")
+    return x
+
+
+def _classes_by_examples(x, name):
+    x = _numbers(x, name)
+    if x.ndim < 2 or x.shape[-2] == 0:
+        raise ValueError(f"{name} must have shape (classes, m), one column per example (or a stack "
+                         f"(P, classes, m)), got shape {x.shape}")
+    return x
+
+
+def _output_and_targets(A, Y, name):
+    """(A, Y, M) for a cost: Y must have A's shape, or one (classes, M) for a stack of A's."""
+    A, Y = _classes_by_examples(A, name), _numbers(Y, "Y")
+    if Y.shape != A.shape[-2:]:
+        raise ValueError(f"Y has shape {Y.shape}; expected one-hot {A.shape[-2:]}, the shape of {name} "
+                         "(one column per example: nnlib.one_hot(labels))")
+    if Y.shape[1] == 0:
+        raise ValueError(f"{name} and Y have no columns: a cost needs at least one example")
+    return A, Y, Y.shape[1]
+
+
+def _check_params(params, n_in=None, m=None):
+    """L, after checking the keys W1, b1, ..., WL, bL and that the shapes chain (from n_in inputs;
+    m, the number of examples, only improves a message)."""
+    if not isinstance(params, dict) or not params:
+        raise ValueError("params must be a dict {'W1', 'b1', 'W2', 'b2', ...} of arrays, "
+                         "as init_params(rng) returns")
+    L = len(params) // 2
+    for l in range(1, L + 1):
+        W, b = params.get(f"W{l}"), params.get(f"b{l}")
+        if not (isinstance(W, np.ndarray) and isinstance(b, np.ndarray)):
+            _refuse_params(params, l)
+        n_in = W.shape[-1] if n_in is None else n_in
+        if W.ndim != 2 or W.shape[1] != n_in:
+            hint = " (examples go in columns: did you pass X.T?)" if l == 1 and m == W.shape[-1] else ""
+            raise ValueError(f"W{l} has shape {W.shape} but its input has {n_in} rows; "
+                             f"W{l} must be ({W.shape[0] if W.ndim else '?'}, {n_in}){hint}")
+        if b.shape != (W.shape[0], 1):
+            raise ValueError(f"b{l} has shape {b.shape}; it must be a column ({W.shape[0]}, 1)")
+        n_in = W.shape[0]
+    if len(params) % 2:
+        _refuse_params(params, L + 1)
+    return L
+
+
+def _refuse_params(params, l):
+    """The error for layer l's parameters: a key is missing, or a value is not an array."""
+    for key in (f"W{l}", f"b{l}"):
+        if key not in params:
+            expected = [f"{p}{j}" for j in range(1, (len(params) + 3) // 2) for p in ("W", "b")]
+            raise ValueError(f"params has keys {sorted(params)}; expected {expected}")
+        if not isinstance(params[key], np.ndarray):
+            raise TypeError(f"{key} is a {type(params[key]).__name__}; parameters must be NumPy arrays "
+                            f"(np.array({key}, dtype=float))")
+
+
+def _check_network(params, X):
+    """(X as an array, L), after checking that X and the parameters' keys and shapes fit together.
+    forward runs this on every pass, so when all is well it is a few comparisons; when not,
+    _network_error finds the problem and says it."""
+    X = np.asarray(X)
+    try:
+        L, n = len(params) // 2, X.shape[0]
+        fits = X.ndim == 2 and X.shape[1] > 0 and X.dtype.kind in "biuf" and len(params) == 2 * L > 0
+        for l in range(1, L + 1):
+            W, b = params[f"W{l}"], params[f"b{l}"]
+            fits = fits and W.ndim == 2 and W.shape[1] == n and b.shape == (W.shape[0], 1)
+            n = W.shape[0]
+    except (TypeError, KeyError, AttributeError, IndexError):  # not a dict, a key missing, a list
+        fits = False
+    if not fits:
+        _network_error(params, X)
+    return X, L
+
+
+def _network_error(params, X):
+    X = _numbers(X, "X")
+    if X.ndim != 2:
+        hint = ": for one example x use x.reshape(-1, 1)" if X.ndim == 1 else ""
+        raise ValueError(f"X must be 2-D (features, m), one column per example, got shape {X.shape}{hint}")
+    if X.shape[1] == 0:
+        raise ValueError(f"X has shape {X.shape}: a batch needs at least one example (column)")
+    _check_params(params, X.shape[0], X.shape[1])
+    raise ValueError("params and X do not fit together")  # not reached: _check_params says why
+
+
+def _check_masks(params, masks, m):
+    """The masks D1 ... D(L-1), after checking that each is (n_l, m)."""
+    if not isinstance(masks, dict):
+        raise TypeError(f"masks must be a dict {{'D1': ...}} as model.draw_masks returns, "
+                        f"got {type(masks).__name__}")
+    L = n_layers(params)
+    for l in range(1, L):
+        D, shape = masks.get(f"D{l}"), (params[f"W{l}"].shape[0], m)
+        if np.shape(D) != shape:
+            raise ValueError(f"masks needs D{l} of shape {shape} (one 0/1 entry per unit and example; "
+                             f"model.draw_masks makes them), got {'none' if D is None else np.shape(D)}")
+    return {f"D{l}": masks[f"D{l}"] for l in range(1, L)}
+
+
+def _check_dropout(A, D, keep_prob):
+    A, D = _numbers(A, "A"), _numbers(D, "D")
+    if D.ndim > A.ndim or A.shape[A.ndim - D.ndim:] != D.shape:
+        raise ValueError(f"D has shape {D.shape} but the activations have shape {A.shape}: the mask "
+                         "needs one entry per unit and example (model.draw_masks makes it)")
+    return A, D, check_keep_prob(keep_prob)
+
+
+def _check_cache(params, cache, Y, keep_prob):
+    """(L, Y as an array), after checking that cache is forward's for these params and Y fits it."""
+    keep_prob = check_keep_prob(keep_prob)
+    if not isinstance(cache, dict) or "A0" not in cache:
+        raise ValueError("cache must be the dict forward(params, X) returned (it has no 'A0')")
+    X, L = _check_network(params, cache["A0"])
+    M = X.shape[1]
+    for l in range(1, L + 1):
+        needed = [f"Z{l}", f"A{l}"] + ([f"D{l}"] if keep_prob < 1.0 and l < L else [])
+        for key in needed:
+            if np.shape(cache.get(key)) != (params[f"W{l}"].shape[0], M):
+                raise ValueError(f"cache[{key!r}] is missing or has the wrong shape: pass the cache that "
+                                 f"forward(params, X, keep_prob={keep_prob:g}) returned for these params")
+    Y = _numbers(Y, "Y")
+    if Y.shape != cache[f"A{L}"].shape:
+        raise ValueError(f"Y has shape {Y.shape}; expected one-hot {cache[f'A{L}'].shape}, one column "
+                         "per example of X (use nnlib.one_hot(labels))")
+    return L, Y

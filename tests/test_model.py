@@ -105,3 +105,139 @@ def test_keep_prob_outside_0_1_is_refused(batch, keep_prob):
     params, X, Y = batch
     with pytest.raises(ValueError, match=r"keep_prob must be in \(0, 1\]"):
         model.check_inputs(params, X, Y, keep_prob)
+
+
+# --- the cost from the logits (issue 11, item 4) ---------------------------------------------
+
+def _reference_cross_entropy(Z, Y):
+    """-mean over columns of log softmax(z)_y, by np.logaddexp.reduce: no code shared with nnlib."""
+    y = Y.argmax(axis=0)
+    return float(np.mean([np.logaddexp.reduce(Z[:, j]) - Z[y[j], j] for j in range(Z.shape[1])]))
+
+
+@pytest.fixture
+def saturated(mnist):
+    """Inputs x1000 at M = 64: some right-class probabilities underflow to exactly 0 in A2."""
+    X, Y, _ = mnist["train"]
+    params = model.init_params(np.random.default_rng(0))
+    X, Y = 1000 * X[:, :64], Y[:, :64]
+    cache = model.forward(params, X)
+    assert np.any(cache["A2"][Y == 1] == 0.0)  # the situation this fixture is for
+    return params, X, Y, cache
+
+
+def test_cost_from_logits_agrees_with_cost_on_ordinary_batches(batch):
+    params, X, Y = batch
+    cache = model.forward(params, X)
+    assert model.cost_from_logits(cache["Z2"], Y) == pytest.approx(model.cost(cache["A2"], Y), rel=1e-12)
+    assert model.cost_from_logits(cache["Z2"], Y) == pytest.approx(_reference_cross_entropy(cache["Z2"], Y),
+                                                                   rel=1e-12)
+
+
+def test_cost_from_logits_takes_a_stack_like_cost(batch):
+    params, X, Y = batch
+    Z = model.forward(params, X)["Z2"]
+    stack = np.stack([Z, 2 * Z, Z - 5.0])
+    J = model.cost_from_logits(stack, Y)
+    assert J.shape == (3,)
+    assert np.allclose(J, [model.cost_from_logits(z, Y) for z in stack], rtol=1e-13)
+    assert np.allclose(model.cost(model.softmax(stack), Y), J, rtol=1e-12)
+
+
+def test_cost_from_logits_is_right_where_probabilities_underflow(saturated):
+    params, X, Y, cache = saturated
+    assert model.cost_from_logits(cache["Z2"], Y) == pytest.approx(_reference_cross_entropy(cache["Z2"], Y),
+                                                                   rel=1e-12)
+
+
+def test_cost_refuses_underflowed_probabilities_instead_of_flooring_them(saturated):
+    params, X, Y, cache = saturated
+    with pytest.raises(ValueError, match="cost_from_logits"):
+        model.cost(cache["A2"], Y)
+
+
+def test_cost_from_logits_agrees_with_backward_where_probabilities_underflow(saturated):
+    """The directional derivative of the cost equals backward's gradient along the same direction."""
+    params, X, Y, cache = saturated
+    grads = model.backward(params, cache, Y)
+    rng = np.random.default_rng(1)
+    v = {k: rng.standard_normal(p.shape) for k, p in params.items()}
+    eps = 1e-6
+    J = {s: model.cost_from_logits(model.forward({k: params[k] + s * eps * v[k] for k in params}, X)["Z2"], Y)
+         for s in (1, -1)}
+    numeric = (J[1] - J[-1]) / (2 * eps)
+    analytic = sum(float(np.sum(grads["d" + k] * v[k])) for k in params)
+    assert abs(numeric - analytic) / (abs(numeric) + abs(analytic)) < 1e-6
+
+
+# --- every public function says what is wrong (issue 11, item 8) ------------------------------
+
+def _without(params, key):
+    return {k: v for k, v in params.items() if k != key}
+
+
+_RNG = np.random.default_rng(0)
+# Calls that returned a wrong number (or raised a numpy error) before; each must now raise,
+# in one line, naming the problem. Each takes (params, X, Y, cache) of the `batch` fixture.
+BAD_CALLS = {
+    "1-D X": (lambda p, X, Y, c: model.forward(p, X[:, 0]), "X must be 2-D"),
+    "Y one column, cost": (lambda p, X, Y, c: model.cost(c["A2"], Y[:, :1]), "Y has shape"),
+    "Y one column, logits": (lambda p, X, Y, c: model.cost_from_logits(c["Z2"], Y[:, :1]), "Y has shape"),
+    "Y one column, backward": (lambda p, X, Y, c: model.backward(p, c, Y[:, :1]), "Y has shape"),
+    "label 10": (lambda p, X, Y, c: model.accuracy(p, X, np.full(8, 10)), "0..9"),
+    "label -1": (lambda p, X, Y, c: model.accuracy(p, X, np.full(8, -1)), "0..9"),
+    "too few labels": (lambda p, X, Y, c: model.accuracy(p, X, Y.argmax(axis=0)[:5]), "one label per column"),
+    "predict without W2": (lambda p, X, Y, c: model.predict(_without(p, "W2"), X), "W2"),
+    "forward without b1": (lambda p, X, Y, c: model.forward(_without(p, "b1"), X), "b1"),
+    "empty batch": (lambda p, X, Y, c: model.forward(p, X[:, :0]), "at least one example"),
+    "empty cost": (lambda p, X, Y, c: model.cost(c["A2"][:, :0], Y[:, :0]), "at least one example"),
+    "rng=0 in forward": (lambda p, X, Y, c: model.forward(p, X, 0.5, rng=0), "default_rng"),
+    "rng=0 in draw_masks": (lambda p, X, Y, c: model.draw_masks(p, 8, 0.5, 0), "default_rng"),
+    "m=0 in draw_masks": (lambda p, X, Y, c: model.draw_masks(p, 0, 0.5, _RNG), "m must"),
+    "1-D softmax": (lambda p, X, Y, c: model.softmax(np.array([1.0, 2.0])), "(classes, m)"),
+    "mask a column": (lambda p, X, Y, c: model.dropout_forward(np.ones((3, 4)), np.ones((3, 1)), 0.5),
+                      "D has shape"),
+    "keep_prob 0 in dropout": (lambda p, X, Y, c: model.dropout_backward(np.ones((3, 4)), np.ones((3, 4)), 0),
+                               "keep_prob"),
+    "masks of the wrong shape": (lambda p, X, Y, c: model.forward(p, X, 0.5, masks={"D1": np.ones((10, 1))}),
+                                 "D1"),
+    "masks missing": (lambda p, X, Y, c: model.forward(p, X, 0.5, masks={}), "D1"),
+    "backward, no masks in cache": (lambda p, X, Y, c: model.backward(p, c, Y, 0.5), "D1"),
+    "backward, empty cache": (lambda p, X, Y, c: model.backward(p, {}, Y), "cache"),
+    "cost of logits": (lambda p, X, Y, c: model.cost(c["Z2"], Y), "probabilities"),
+    "W1 as a list": (lambda p, X, Y, c: model.forward(dict(p, W1=p["W1"].tolist()), X), "W1"),
+    "no layers": (lambda p, X, Y, c: model.init_params(_RNG, (784,)), "layer_sizes"),
+    "layer of 0 units": (lambda p, X, Y, c: model.init_params(_RNG, (784, 0, 10)), "layer_sizes"),
+    "text for Z": (lambda p, X, Y, c: model.relu_deriv(["a"]), "numbers"),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_CALLS))
+def test_bad_input_to_a_public_function_is_named_in_one_line(batch, name):
+    params, X, Y = batch
+    call, words = BAD_CALLS[name]
+    with pytest.raises((ValueError, TypeError)) as info:
+        call(params, X, Y, model.forward(params, X))
+    message = str(info.value)
+    assert words in message and "\n" not in message, message
+
+
+def test_lists_work_where_arrays_do(batch):
+    params, X, Y = batch
+    cache = model.forward(params, X)
+    assert np.array_equal(model.forward(params, X.tolist())["A2"], cache["A2"])
+    assert model.cost(cache["A2"].tolist(), Y.tolist()) == model.cost(cache["A2"], Y)
+    assert model.cost_from_logits(cache["Z2"].tolist(), Y.tolist()) == model.cost_from_logits(cache["Z2"], Y)
+    assert np.array_equal(model.softmax(cache["Z2"].tolist()), cache["A2"])
+    assert np.array_equal(model.relu_deriv([[-1.0, 2.0]]), [[0.0, 1.0]])
+    assert model.accuracy(params, X, Y.argmax(axis=0).tolist()) == model.accuracy(params, X, Y.argmax(axis=0))
+
+
+def test_numpy_scalars_are_numbers(batch):
+    params, X, Y = batch
+    model.check_inputs(params, X, Y, np.float32(0.5))
+    a = model.forward(params, X, np.float32(0.5), rng=np.random.default_rng(0))["A2"]
+    b = model.forward(params, X, 0.5, rng=np.random.default_rng(0))["A2"]
+    assert np.allclose(a, b)
+    assert model.draw_masks(params, np.int64(5), np.float64(0.5), np.random.default_rng(0))["D1"].shape == (10, 5)
+    assert model.init_params(np.random.default_rng(0), (np.int64(4), np.int64(3)))["W1"].shape == (3, 4)
