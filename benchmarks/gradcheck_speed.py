@@ -110,6 +110,42 @@ def thread_table(quick, contended, repeats, neighbours):
               f" {d_busy / d_idle:16.1f}x {o_busy / o_idle:14.1f}x")
 
 
+def learner_forward(X, Y, parameters):
+    """A learner's own network in the course's shapes (not nnlib's code): ReLU, softmax, averaged
+    cross-entropy from the logits. Returns (cost, cache)."""
+    Z1 = parameters["W1"] @ X + parameters["b1"]
+    A1 = np.maximum(0, Z1)
+    Z2 = parameters["W2"] @ A1 + parameters["b2"]
+    top = Z2.max(axis=0, keepdims=True)
+    log_A2 = Z2 - top - np.log(np.exp(Z2 - top).sum(axis=0, keepdims=True))
+    return -np.sum(Y * log_A2) / X.shape[1], (Z1, A1, np.exp(log_A2), parameters["W2"])
+
+
+def learner_backward(X, Y, cache):
+    """The course's placement of the 1/m: dZ2 = A2 - Y, then 1/m in every dW and db."""
+    Z1, A1, A2, W2 = cache
+    m = X.shape[1]
+    dZ2 = A2 - Y
+    dZ1 = (W2.T @ dZ2) * (Z1 > 0)
+    return {"dW1": dZ1 @ X.T / m, "db1": dZ1.sum(axis=1, keepdims=True) / m,
+            "dW2": dZ2 @ A1.T / m, "db2": dZ2.sum(axis=1, keepdims=True) / m}
+
+
+def doctor_rows(batch, repeats, sizes=((784, 10, 10), (784, 128, 10))):
+    """The doctor on a learner's own network: nnlib.check by the loop on 784-10-10 (compare with
+    the loop row above), and a verdict with its diagnosis on about 100,000 parameters (784-128-10)
+    by the sampled and directional checks."""
+    X, Y, _ = experiment.batch_and_params(batch, 0)
+    small, big = (nnlib.init_params(np.random.default_rng(1), s) for s in sizes)
+    kw = dict(forward_propagation=learner_forward, backward_propagation=learner_backward, X=X, Y=Y,
+              progress=False)
+    n_big = sum(v.size for v in big.values())
+    return [(f"doctor, loop, {'-'.join(map(str, sizes[0]))}", 1, lambda: nnlib.check(small, method="loop", **kw)),
+            (f"doctor, sampled, {n_big:,} params", repeats, lambda: nnlib.check(big, method="sampled", **kw)),
+            (f"doctor, directional, {n_big:,} params", repeats,
+             lambda: nnlib.check(big, method="directional", **kw))]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--batch", type=int, default=64)
@@ -139,6 +175,12 @@ def main():
         print(f"  {name:<32} {results[name]:9.1f} ms")
     ratio = results["loop (every entry, reference)"] / results["fast (every entry, batched)"]
     print(f"  loop / fast speed ratio           {ratio:9.1f} x")
+    print("a learner's own network through the doctor (nnlib.check, course-shaped functions):")
+    for name, reps, fn in doctor_rows(args.batch, args.repeats):
+        results[name] = median_ms(fn, reps)
+        print(f"  {name:<32} {results[name]:9.1f} ms")
+    doctor_loop = next(v for k, v in results.items() if k.startswith("doctor, loop"))
+    print(f"  doctor loop / nnlib loop          {doctor_loop / results['loop (every entry, reference)']:9.2f} x")
     from nnlib.lab import BugLab
 
     # what one click costs in the kernel: rerun the check, rebuild table, bar chart and diagnosis

@@ -20,6 +20,7 @@ import numpy as np
 
 from .checks import EPSILON, THRESHOLD, check_epsilon, check_gradients, numeric_gradient, relative_difference
 from .diagnosis import diagnose, uniform_difference
+from .threads import one_blas_thread
 
 EXACT_EPSILON = 1e-6  # the doctor's own central differences: rounding ~1e-10, truncation ~1e-12
 
@@ -125,6 +126,7 @@ def _changed_entries(before, after, parameters, name="cache"):
 
 # -- check my backprop ------------------------------------------------------------------------
 
+@one_blas_thread()
 def check(parameters, cost=None, gradients=None, *, forward_propagation=None, backward_propagation=None,
           X=None, Y=None, method="loop", epsilon=EPSILON, threshold=THRESHOLD, k=25, rng=None, m=None,
           progress=None):
@@ -293,6 +295,7 @@ def _run_checker(checker, parameters, gradients, read_only=False):
     return _read_difference(returned, out.getvalue()), False, changed
 
 
+@one_blas_thread()
 def check_checker(checker, parameters, cost, gradients, m=None, progress=None):
     """Feed the learner's gradient-check function gradients the doctor knows, and read its answers.
 
@@ -488,6 +491,7 @@ class Triage:
         return "\n".join(lines)
 
 
+@one_blas_thread()
 def triangulate(parameters, cost=None, gradients=None, checker=None, *, forward_propagation=None,
                 backward_propagation=None, X=None, Y=None, m=None, method="loop", progress=None):
     """Run nnlib's check on the learner's backprop and check the learner's checker; say where the bug is:

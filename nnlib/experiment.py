@@ -10,6 +10,7 @@ import numpy as np
 
 from . import bugs, gradcheck, model
 from .data import load_mnist
+from .threads import one_blas_thread
 
 METHODS = ("auto",) + gradcheck.METHODS
 
@@ -59,6 +60,7 @@ def check_seed(seed):
         raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
 
 
+@one_blas_thread()
 def run(bug_names=(), batch=64, seed=0, method="auto", keep_prob=None, masks="frozen", k=25):
     """Gradient check of the default network on `batch` digits with the named bugs on."""
     if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or not 1 <= batch <= 4000:

@@ -28,6 +28,7 @@ from .checks import (  # noqa: F401  (re-exported: the notebooks use them from h
     numeric_gradient,
     relative_difference,
 )
+from .threads import one_blas_thread
 
 METHODS = ("loop", "fast", "sampled", "directional")
 
@@ -49,13 +50,12 @@ class CostFunction:
 
     def __init__(self, X, Y, keep_prob=1.0, masks=None, rng=None):
         self.X, self.Y, self.keep_prob, self.masks, self.rng = X, Y, keep_prob, masks, rng
-        self.labels = np.asarray(Y).argmax(axis=0)
         self.calls = 0
 
     def __call__(self, params):
         self.calls += 1
         cache = model.forward(params, self.X, self.keep_prob, masks=self.masks, rng=self.rng)
-        return float(np.mean(_example_losses(cache[f"Z{model.n_layers(params)}"], self.labels)))
+        return model.cost_from_logits(cache[f"Z{model.n_layers(params)}"], self.Y)
 
 
 def numeric_grad_loop(J, params, keys=None, entries=None, epsilon=EPSILON, progress=None):
@@ -130,6 +130,7 @@ def _count_kinks(cache, params, epsilon):
                for l in range(1, model.n_layers(params)))
 
 
+@one_blas_thread()
 def gradient_check(params, X, Y, method="fast", epsilon=EPSILON, threshold=THRESHOLD,
                    keep_prob=1.0, masks="frozen", rng=None, k=10, progress=None):
     """Check nnlib's backprop on the batch (X, Y) and return a CheckReport.
@@ -195,6 +196,7 @@ def gradient_check(params, X, Y, method="fast", epsilon=EPSILON, threshold=THRES
     return report
 
 
+@one_blas_thread()
 def epsilon_sweep(params, X, Y, epsilons=None, dtype=np.float64, rng=None):
     """Directional-check difference for each epsilon: the V-curve.
 
