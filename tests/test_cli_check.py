@@ -81,3 +81,11 @@ def test_a_long_loop_check_shows_progress_and_stops_cleanly_on_ctrl_c():
         proc.kill()
     assert proc.returncode == 130
     assert "interrupted" in err and "Traceback" not in err
+
+
+def test_the_readme_shows_what_the_doctor_prints():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    shown = readme.split("that prints (first lines):\n\n```\n")[1].split("```")[0].splitlines()
+    printed = check("course_planted.py").stdout.splitlines()
+    for want, got in zip(shown, printed, strict=False):
+        assert got.startswith(want.removesuffix("...")), (want, got)
