@@ -49,13 +49,14 @@ class CostFunction:
     """J(params) on a fixed batch, from the logits, with the dropout masks frozen or drawn afresh."""
 
     def __init__(self, X, Y, keep_prob=1.0, masks=None, rng=None):
-        self.X, self.Y, self.keep_prob, self.masks, self.rng = X, Y, keep_prob, masks, rng
+        model.cost_from_logits(np.zeros(np.shape(Y)), Y)  # checks Y once, not on every call
+        self.X, self.Y, self.keep_prob, self.masks, self.rng = X, np.asarray(Y, dtype=float), keep_prob, masks, rng
         self.calls = 0
 
     def __call__(self, params):
         self.calls += 1
         cache = model.forward(params, self.X, self.keep_prob, masks=self.masks, rng=self.rng)
-        return model.cost_from_logits(cache[f"Z{model.n_layers(params)}"], self.Y)
+        return model.cross_entropy_from_logits(cache[f"Z{model.n_layers(params)}"], self.Y)
 
 
 def numeric_grad_loop(J, params, keys=None, entries=None, epsilon=EPSILON, progress=None):

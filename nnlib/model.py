@@ -102,9 +102,15 @@ def cost_from_logits(ZL, Y):
     gradient agree everywhere. From a forward pass: cost_from_logits(cache["Z2"], Y).
     """
     ZL, Y, M = _output_and_targets(ZL, Y, "ZL")
+    return cross_entropy_from_logits(ZL, Y)
+
+
+def cross_entropy_from_logits(ZL, Y):
+    """cost_from_logits without its input checks, for loops whose inputs were checked once
+    (a gradient check evaluates it thousands of times on the same Y)."""
     top = ZL.max(axis=-2, keepdims=True)
     logsumexp = top + np.log(np.exp(ZL - top).sum(axis=-2, keepdims=True))
-    J = np.sum(Y * (logsumexp - ZL), axis=(-2, -1)) / M
+    J = np.sum(Y * (logsumexp - ZL), axis=(-2, -1)) / Y.shape[-1]
     return float(J) if np.ndim(J) == 0 else J
 
 
@@ -170,7 +176,7 @@ def backward(params, cache, Y, keep_prob=1.0):
         dW_l = dZ_l A_{l-1}^T                     db_l = sum of dZ_l over the examples
     """
     L, Y = _check_cache(params, cache, Y, keep_prob)
-    M = Y.shape[1]
+    Y, M = _targets(Y), Y.shape[1]
     dZ = {L: (cache[f"A{L}"] - Y) / M}
     for l in range(L - 1, 0, -1):
         dA = params[f"W{l + 1}"].T @ dZ[l + 1]
@@ -186,7 +192,11 @@ def backward(params, cache, Y, keep_prob=1.0):
 
 def predict(params, X):
     """Most probable class for each column of X, shape (m,)."""
-    return forward(params, X)[f"A{n_layers(params)}"].argmax(axis=0)
+    A = forward(params, X)[f"A{n_layers(params)}"]
+    if not np.all(np.isfinite(A)):  # argmax of NaN is 0: a class for every digit, and a made-up accuracy
+        raise ValueError("the network's output holds NaN or infinity: the parameters (or X) do; "
+                         "re-initialise with init_params(rng) or lower the learning rate that blew them up")
+    return A.argmax(axis=0)
 
 
 def accuracy(params, X, labels):
@@ -274,7 +284,16 @@ def _output_and_targets(A, Y, name):
                          "(one column per example: nnlib.one_hot(labels))")
     if Y.shape[1] == 0:
         raise ValueError(f"{name} and Y have no columns: a cost needs at least one example")
-    return A, Y, Y.shape[1]
+    return A, _targets(Y), Y.shape[1]
+
+
+def _targets(Y):
+    """Y, if each column is a distribution over the classes (one-hot, or soft labels): entries
+    in [0, 1] that sum to 1. Anything else would give a cost and gradients of something else."""
+    if not (Y.min() >= 0 and Y.max() <= 1 and np.abs(Y.sum(axis=0) - 1).max() <= 1e-6):  # a few µs
+        raise ValueError("Y must be one-hot (or hold probabilities): entries in [0, 1], each column "
+                         "summing to 1; use nnlib.one_hot(labels)")
+    return Y
 
 
 def _check_params(params, n_in=None, m=None):

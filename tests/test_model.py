@@ -241,3 +241,20 @@ def test_numpy_scalars_are_numbers(batch):
     assert np.allclose(a, b)
     assert model.draw_masks(params, np.int64(5), np.float64(0.5), np.random.default_rng(0))["D1"].shape == (10, 5)
     assert model.init_params(np.random.default_rng(0), (np.int64(4), np.int64(3)))["W1"].shape == (3, 4)
+
+
+@pytest.mark.parametrize("targets", [lambda Y: -Y, lambda Y: 2 * Y, lambda Y: Y * np.nan, lambda Y: 3 * Y])
+def test_targets_that_are_not_distributions_are_refused(batch, targets):
+    params, X, Y = batch
+    cache = model.forward(params, X)
+    for f in (lambda: model.cost(cache["A2"], targets(Y)), lambda: model.cost_from_logits(cache["Z2"], targets(Y)),
+              lambda: model.backward(params, cache, targets(Y))):
+        with pytest.raises(ValueError, match="one-hot"):
+            f()
+
+
+def test_nan_parameters_give_no_made_up_accuracy(batch):
+    params, X, _ = batch
+    broken = {**params, "W1": params["W1"] * np.nan}
+    with pytest.raises(ValueError, match="NaN"):
+        model.accuracy(broken, X, np.zeros(X.shape[1], dtype=int))
