@@ -47,60 +47,30 @@ def forward_propagation(X, Y, parameters):
     return cost, (Z1, A1, W1, b1, Z2, A2, W2, b2)
 
 
-def backward_propagation(X, Y, cache):
-    """Correct gradients, the course's way: dZ2 = A2 - Y, and the 1/m in every dW and db."""
+def backward_propagation(X, Y, cache, mistake=None):
+    """Course-style gradients: dZ2 = A2 - Y, and the 1/m in every dW and db. `mistake` plants one
+    of the mysteries' bugs, each on the line it would be on in a learner's code."""
     m = X.shape[1]
     (Z1, A1, W1, b1, Z2, A2, W2, b2) = cache
     dZ2 = A2 - Y
+    if mistake == "1/m twice":
+        dZ2 = dZ2 / m                                       # nnlib's place for the 1/m, and the course's below
     dW2 = 1.0 / m * np.dot(dZ2, A1.T)
+    if mistake == "transposed dW2":
+        dW2 = 1.0 / m * np.dot(A1, dZ2.T)                  # (dZ2 A1^T)^T: W2 is (10, 10), so it fits
     db2 = 1.0 / m * np.sum(dZ2, axis=1, keepdims=True)
-    dA1 = np.dot(W2.T, dZ2)
+    dA1 = np.dot(W2.T, Y - A2 if mistake == "sign flip" else dZ2)  # Y - A2 is -dZ2
     dZ1 = dA1 * (Z1 > 0)
-    dW1 = 1.0 / m * np.dot(dZ1, X.T)
-    db1 = 1.0 / m * np.sum(dZ1, axis=1, keepdims=True)
+    layer1 = 1.0 if mistake == "1/m twice" else 1.0 / m    # dZ1 inherits dZ2's 1/m there: right
+    dW1 = layer1 * np.dot(dZ1, X.T)
+    db1 = layer1 * np.sum(dZ1, axis=1, keepdims=True)
     return {"dZ2": dZ2, "dW2": dW2, "db2": db2, "dA1": dA1, "dZ1": dZ1, "dW1": dW1, "db1": db1}
 
 
-def backward_transposed_dW2(X, Y, cache):
-    """dW2 as A1 dZ2^T: W2 is (10, 10), so the transpose has the right shape and nothing complains."""
-    m = X.shape[1]
-    (Z1, A1, W1, b1, Z2, A2, W2, b2) = cache
-    dZ2 = A2 - Y
-    dW2 = 1.0 / m * np.dot(A1, dZ2.T)                      # the mistake: (dZ2 A1^T)^T
-    db2 = 1.0 / m * np.sum(dZ2, axis=1, keepdims=True)
-    dA1 = np.dot(W2.T, dZ2)
-    dZ1 = dA1 * (Z1 > 0)
-    dW1 = 1.0 / m * np.dot(dZ1, X.T)
-    db1 = 1.0 / m * np.sum(dZ1, axis=1, keepdims=True)
-    return {"dZ2": dZ2, "dW2": dW2, "db2": db2, "dA1": dA1, "dZ1": dZ1, "dW1": dW1, "db1": db1}
-
-
-def backward_mixed_conventions(X, Y, cache):
-    """nnlib's 1/m in dZ2, and the course's 1/m in dW2 and db2 as well; layer 1 as nnlib does it."""
-    m = X.shape[1]
-    (Z1, A1, W1, b1, Z2, A2, W2, b2) = cache
-    dZ2 = (A2 - Y) / m                                      # nnlib's place for the 1/m ...
-    dW2 = 1.0 / m * np.dot(dZ2, A1.T)                      # ... and the course's, on top of it
-    db2 = 1.0 / m * np.sum(dZ2, axis=1, keepdims=True)
-    dA1 = np.dot(W2.T, dZ2)
-    dZ1 = dA1 * (Z1 > 0)
-    dW1 = np.dot(dZ1, X.T)                                  # right: dZ1 inherits the 1/m of dZ2
-    db1 = np.sum(dZ1, axis=1, keepdims=True)
-    return {"dZ2": dZ2, "dW2": dW2, "db2": db2, "dA1": dA1, "dZ1": dZ1, "dW1": dW1, "db1": db1}
-
-
-def backward_sign_flip(X, Y, cache):
-    """dA1 typed out again from A2 and Y, with the two the wrong way round."""
-    m = X.shape[1]
-    (Z1, A1, W1, b1, Z2, A2, W2, b2) = cache
-    dZ2 = A2 - Y
-    dW2 = 1.0 / m * np.dot(dZ2, A1.T)
-    db2 = 1.0 / m * np.sum(dZ2, axis=1, keepdims=True)
-    dA1 = np.dot(W2.T, Y - A2)                              # the mistake: Y - A2 is -dZ2
-    dZ1 = dA1 * (Z1 > 0)
-    dW1 = 1.0 / m * np.dot(dZ1, X.T)
-    db1 = 1.0 / m * np.sum(dZ1, axis=1, keepdims=True)
-    return {"dZ2": dZ2, "dW2": dW2, "db2": db2, "dA1": dA1, "dZ1": dZ1, "dW1": dW1, "db1": db1}
+def _planted(mistake):
+    def backward(X, Y, cache):
+        return backward_propagation(X, Y, cache, mistake)
+    return backward
 
 
 def _digits(batch):
@@ -135,12 +105,12 @@ _COURSE_NET = "4 -> 5 -> 3 -> 1 (ReLU, ReLU, sigmoid), the course's gradient-che
 
 # number -> (network, data, forward, backward, answer). The answers: look only after trying.
 _MYSTERY = {
-    1: (_BUG_LAB_NET, _digits, forward_propagation, backward_transposed_dW2, "transposed dW2"),
-    2: (_BUG_LAB_NET, _digits, forward_propagation, backward_mixed_conventions, "1/m twice"),
+    1: (_BUG_LAB_NET, _digits, forward_propagation, _planted("transposed dW2"), "transposed dW2"),
+    2: (_BUG_LAB_NET, _digits, forward_propagation, _planted("1/m twice"), "1/m twice"),
     3: (_COURSE_NET, _course_case, course.forward_propagation_n, course.backward_propagation_n_planted,
         "wrong constant"),
     4: (_BUG_LAB_NET, _kinked_digits, forward_propagation, backward_propagation, "ReLU kink"),
-    5: (_BUG_LAB_NET, _digits, forward_propagation, backward_sign_flip, "sign flip"),
+    5: (_BUG_LAB_NET, _digits, forward_propagation, _planted("sign flip"), "sign flip"),
 }
 
 

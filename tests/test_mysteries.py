@@ -125,9 +125,9 @@ def test_each_buggy_backward_is_off_where_and_by_what_its_answer_says():
     X, Y, params = mysteries._digits("first")
     cache = mysteries.forward_propagation(X, Y, params)[1]
     right = mysteries.backward_propagation(X, Y, cache)
-    flipped = mysteries.backward_sign_flip(X, Y, cache)
-    mixed = mysteries.backward_mixed_conventions(X, Y, cache)
-    transposed = mysteries.backward_transposed_dW2(X, Y, cache)
+    flipped = mysteries.backward_propagation(X, Y, cache, "sign flip")
+    mixed = mysteries.backward_propagation(X, Y, cache, "1/m twice")
+    transposed = mysteries.backward_propagation(X, Y, cache, "transposed dW2")
     for key in ("dW1", "db1"):
         np.testing.assert_allclose(flipped[key], -right[key], rtol=1e-12)
         np.testing.assert_allclose(mixed[key], right[key], rtol=1e-12)
