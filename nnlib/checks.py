@@ -330,8 +330,8 @@ def check_gradients(cost, params, analytic, *, method="loop", epsilon=EPSILON, t
     snapshot = {key: np.array(value, copy=True) for key, value in params.items()}
     wrote, kinks = False, 0
     try:
-        J0 = J(params)
-        repeatable = J(params) == J0 or (np.isnan(J0) and np.isnan(J(params)))
+        J0, J0_again = J(params), J(params)
+        repeatable = J0_again == J0 or (np.isnan(J0) and np.isnan(J0_again))
         nonfinite = [] if np.isfinite(J0) else [f"the cost (J = {J0})"]
         nonfinite += [f"d{key}" for key in keys if not np.all(np.isfinite(analytic[key]))]
         if numeric is not None:

@@ -128,15 +128,13 @@ def diagnose(report):
         elif named_factor(row.ratio, m) and good:
             out.append(f"certain: {row.name} has ratio {format_ratio(row.ratio)} ({named_factor(row.ratio, m)}), "
                        f"for {row.name} only: a stray factor; look at the line that computes d{row.name}.")
-    status = {row.name: row.passed for row in report.per_parameter}
-    layers = sorted({name[1:] for name in status if name[:1] in "Ww" and ("b" + name[1:]) in status
-                     or name[:1] in "Ww" and ("B" + name[1:]) in status})
-    split = [l for l in layers
-             if status.get("W" + l, status.get("w" + l)) != status.get("b" + l, status.get("B" + l))]
+    status = {row.name.lower(): row.passed for row in report.per_parameter}  # W1 or w1, b1 or B1
+    split = [name[1:] for name in status
+             if name.startswith("w") and "b" + name[1:] in status and status[name] != status["b" + name[1:]]]
     explained = all(row.note or (named_factor(row.ratio, m) and good) for row in bad)
     if split and not explained:
         l = split[0]
-        wrong = "dW" if not status.get("W" + l, status.get("w" + l)) else "db"
+        wrong = "dW" if not status["w" + l] else "db"
         out.append(f"likely: W{l} and b{l} disagree although dW{l} and db{l} both come from the same dZ{l}: "
                    f"suspect the step from dZ{l} to {wrong}{l} (the cached activation it reads, a stray "
                    "factor on that line), or a check that lines gradients up with the wrong parameters "

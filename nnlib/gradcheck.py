@@ -38,13 +38,6 @@ def grad_vector(grads, keys):
     return flatten(grads, ["d" + k for k in keys])
 
 
-def _example_losses(Z_L, labels):
-    """Cross-entropy of each column of the output pre-activations Z_L (n_L, k), from the logits:
-    -log softmax(z)_y = logsumexp(z) - z_y. Exact even where a probability underflows to 0."""
-    top = Z_L.max(axis=0)
-    return np.log(np.exp(Z_L - top).sum(axis=0)) + top - Z_L[labels, np.arange(Z_L.shape[1])]
-
-
 class CostFunction:
     """J(params) on a fixed batch, from the logits, with the dropout masks frozen or drawn afresh."""
 
@@ -66,7 +59,7 @@ def numeric_grad_loop(J, params, keys=None, entries=None, epsilon=EPSILON, progr
     return numeric, wrote
 
 
-def _cost_changes(params, cache, l, i, shifts, labels, base, keep_prob):
+def _cost_changes(params, cache, l, i, shifts, Y, base, keep_prob):
     """M * (J(copy p) - J) for P copies of the network whose row i of Z_l moves by shifts (P, m).
     base: the unperturbed network's loss for each example.
 
@@ -92,7 +85,7 @@ def _cost_changes(params, cache, l, i, shifts, labels, base, keep_prob):
             if keep_prob < 1.0:
                 A = model.dropout_forward(A, cache[f"D{layer}"][:, e], keep_prob)
             Z = params[f"W{layer + 1}"] @ A + params[f"b{layer + 1}"]
-    changes = _example_losses(Z, labels[e]) - base[e]
+    changes = model.example_losses_from_logits(Z, Y[:, e]) - base[e]
     return np.bincount(p, weights=changes, minlength=len(shifts))
 
 
@@ -105,16 +98,16 @@ def numeric_grad_fast(params, X, Y, keep_prob=1.0, masks=None, epsilon=EPSILON):
         (J(theta + eps) - J(theta - eps)) / (2 eps) = (change_plus - change_minus) / (2 eps M).
     """
     cache = model.forward(params, X, keep_prob, masks=masks)
-    labels, M = Y.argmax(axis=0), X.shape[1]
-    base = _example_losses(cache[f"Z{model.n_layers(params)}"], labels)
+    M = X.shape[1]
+    base = model.example_losses_from_logits(cache[f"Z{model.n_layers(params)}"], Y)
     numeric = {}
     for l in range(1, model.n_layers(params) + 1):
         n_l = params[f"W{l}"].shape[0]
         shifts = epsilon * np.vstack([cache[f"A{l - 1}"], np.ones((1, M))])  # last row: b_l[i]
         rows = np.empty((n_l, shifts.shape[0]))
         for i in range(n_l):
-            plus = _cost_changes(params, cache, l, i, shifts, labels, base, keep_prob)
-            minus = _cost_changes(params, cache, l, i, -shifts, labels, base, keep_prob)
+            plus = _cost_changes(params, cache, l, i, shifts, Y, base, keep_prob)
+            minus = _cost_changes(params, cache, l, i, -shifts, Y, base, keep_prob)
             rows[i] = (plus - minus) / (2 * epsilon * M)
         numeric[f"W{l}"], numeric[f"b{l}"] = rows[:, :-1], rows[:, -1:]
     return numeric

@@ -108,10 +108,16 @@ def cost_from_logits(ZL, Y):
 def cross_entropy_from_logits(ZL, Y):
     """cost_from_logits without its input checks, for loops whose inputs were checked once
     (a gradient check evaluates it thousands of times on the same Y)."""
+    J = example_losses_from_logits(ZL, Y).sum(axis=-1) / Y.shape[-1]
+    return float(J) if np.ndim(J) == 0 else J
+
+
+def example_losses_from_logits(ZL, Y):
+    """The loss of each example (column), -sum_k Y_k log softmax(z)_k = sum_k Y_k (logsumexp(z) - z_k):
+    shape (M,), or (P, M) for a stack. The one place the cross-entropy is computed from logits."""
     top = ZL.max(axis=-2, keepdims=True)
     logsumexp = top + np.log(np.exp(ZL - top).sum(axis=-2, keepdims=True))
-    J = np.sum(Y * (logsumexp - ZL), axis=(-2, -1)) / Y.shape[-1]
-    return float(J) if np.ndim(J) == 0 else J
+    return np.sum(Y * (logsumexp - ZL), axis=-2)
 
 
 def draw_masks(params, m, keep_prob, rng):
