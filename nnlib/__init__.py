@@ -1,6 +1,8 @@
 """nnlib: a small NumPy network, gradient checks for it and for a learner's own code, and a
 registry of deliberate bugs."""
 
+__version__ = "0.1.0"  # the one place; pyproject.toml reads it
+
 from . import bugs, checks, course, gradcheck, model
 from .checks import EPSILON, THRESHOLD
 from .data import load_mnist, one_hot

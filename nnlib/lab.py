@@ -17,7 +17,6 @@ import textwrap
 import traceback
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from . import bugs, experiment
 from . import bugs as bugs_module  # set() has an argument named bugs
@@ -32,6 +31,11 @@ CHECKS = {
 BATCHES = (1, 256)        # the slider's range
 LOG10_RANGE = (-12, 0)    # the bars: a difference from 1e-12 to 1 on a log scale
 GREEN, RED, AMBER = "#2e7d32", "#c62828", "#e65100"
+NEEDS = "the bug lab needs matplotlib and ipywidgets: pip install 'backprop-lab[lab]'"
+try:
+    from matplotlib.figure import Figure
+except ImportError as e:  # the package installed without its [lab] extra
+    raise ImportError(NEEDS) from e
 
 
 def describe(bug_names, batch, method):
@@ -198,7 +202,10 @@ class BugLab:
     """Toggle buttons for the bugs, a batch-size slider and a check selector, wired to a report."""
 
     def __init__(self, batch=64, method="sampled", seed=0, names=None):
-        import ipywidgets as w
+        try:
+            import ipywidgets as w
+        except ImportError as e:
+            raise ImportError(NEEDS) from e
 
         names = list(bugs.REGISTRY) if names is None else names
         _validate(names, batch, method)
@@ -209,7 +216,10 @@ class BugLab:
         self._shown = ""
         self.report = None
         self.error = None
-        big = {"font_size": "16px"}
+        # ipywidgets 8 sizes a button's text with ToggleButtonStyle; 7 (Google Colab's) has no such
+        # style and warns about the argument, so there the heading's CSS below does it
+        sizable = hasattr(w, "ToggleButtonStyle")
+        big = {"font_size": "16px"} if sizable else {}
         self.toggles = {name: w.ToggleButton(description=name, tooltip=bugs.REGISTRY[name].summary,
                                              layout=w.Layout(width="auto"), style=big)
                         for name in names}
@@ -226,7 +236,8 @@ class BugLab:
         for control in (*self.toggles.values(), self.batch, self.method):
             control.observe(self.update, names="value")
         wrap = w.Layout(flex_flow="row wrap", width="100%")
-        self.widget = w.VBox([w.HTML("<b style='font-size:18px'>Switch bugs on and off (red = on):</b>"),
+        css = "" if sizable else "<style>.bl-lab .widget-toggle-button {font-size: 16px}</style>"
+        self.widget = w.VBox([w.HTML(f"{css}<b style='font-size:18px'>Switch bugs on and off (red = on):</b>"),
                               w.HBox(list(self.toggles.values()), layout=wrap),
                               w.HBox([self.batch, self.method], layout=wrap), self.output],
                              layout=w.Layout(width="100%"))
@@ -305,7 +316,11 @@ class BugLab:
 
     def _repr_mimebundle_(self, **kwargs):
         """The widget, with the plain-text summary as what a page without a kernel shows."""
-        bundle = self.widget._repr_mimebundle_(**kwargs)
+        if hasattr(self.widget, "_repr_mimebundle_"):
+            bundle = self.widget._repr_mimebundle_(**kwargs)
+        else:  # ipywidgets 7 displays a widget only through _ipython_display_, with this bundle
+            bundle = {"application/vnd.jupyter.widget-view+json": {
+                "version_major": 2, "version_minor": 0, "model_id": self.widget.model_id}}
         bundle["text/plain"] = "Bug lab (run the notebook to use it). Saved state:\n" + self.summary
         return bundle
 
