@@ -19,7 +19,11 @@ PROG = "python -m nnlib"
 
 
 class _Parser(argparse.ArgumentParser):
+    json_errors = False  # `check --json`: the error goes to stdout as JSON as well
+
     def error(self, message):  # one line, no usage block, no traceback
+        if _Parser.json_errors:
+            print(to_json({"error": message}))
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
@@ -69,10 +73,17 @@ def _parser():
     b.add_argument("--json", action="store_true")
 
     c = sub.add_parser("check", help="the doctor on your own file: is your backprop right, is your checker?")
-    c.add_argument("file", help="your .py file, with the course's function names")
+    c.add_argument("file", help="your .py file (or .ipynb notebook), with the course's function names")
     for role, names in doctor.COURSE_NAMES.items():
         c.add_argument(f"--{role}", metavar="NAME", help=f"your {role} function (default: {' or '.join(names)})")
-    c.add_argument("--json", action="store_true", help="print one JSON object")
+    c.add_argument("--m", type=int, default=None, metavar="M", help="the number of examples (default: read from X)")
+    c.add_argument("--layout", choices=("columns", "rows"), default=None,
+                   help="examples in the columns of X (the course's) or its rows (default: from the shapes)")
+    c.add_argument("--method", choices=("auto", "loop", "sampled"), default="auto",
+                   help="auto: every entry when that takes a few seconds, else a sample (default)")
+    c.add_argument("--checker-seconds", type=float, default=doctor.CHECKER_SECONDS, metavar="S",
+                   help="judge your checker only when that takes at most about S seconds (default 60)")
+    c.add_argument("--json", action="store_true", help="print one JSON object (and nothing else) on stdout")
     return p
 
 
@@ -96,25 +107,86 @@ def _bugs(args):
 
 
 def _check(args):
-    kwargs = doctor.load_learner_file(args.file, forward=args.forward, backward=args.backward,
-                                      checker=args.checker, data=args.data)
-    triage = doctor.triangulate(**kwargs)
-    print(to_json(triage.to_dict()) if args.json else triage)
-    return 1 if triage.found_a_bug else 0
+    """The doctor on a learner's file, in a child process: whatever the file does (prints, input(),
+    os._exit, a crash) cannot take the verdict with it. The child writes its result to a file;
+    no result means the doctor did not finish, and that is what the verdict says."""
+    import subprocess
+    import tempfile
+
+    if os.environ.get(_CHILD):
+        return _check_in_child(args, os.environ[_CHILD])
+    with tempfile.TemporaryDirectory() as tmp:
+        result = os.path.join(tmp, "result.json")
+        proc = subprocess.Popen([sys.executable, "-m", "nnlib", *_ARGV], env=dict(os.environ, **{_CHILD: result}),
+                                stdin=subprocess.DEVNULL, stdout=sys.stderr.fileno())  # its prints: stderr
+        try:
+            code = proc.wait()
+        except KeyboardInterrupt:
+            proc.wait()
+            raise
+        try:
+            with open(result, encoding="utf-8") as f:
+                done = json.load(f)
+        except (OSError, ValueError):
+            done = None
+    if code == 130:
+        raise KeyboardInterrupt
+    if done is None or "code" not in done:
+        phase = (done or {}).get("phase", "starting")
+        raise ValueError(f"the doctor did not finish: the Python process running your file ended (exit status {code}) "
+                         f"while {phase}, without a verdict. Does your file call os._exit() or sys.exit() outside "
+                         "a function, or crash Python?")
+    if "error" in done:
+        raise ValueError(done["error"])
+    print(to_json(done["json"]) if args.json else done["text"])
+    return done["code"]
+
+
+_CHILD = "NNLIB_CHECK_RESULT"  # set in the child: where to write its result
+_ARGV = []  # the arguments main() was called with, for the child
+
+
+def _check_in_child(args, result):
+    def write(**what):
+        with open(result, "w", encoding="utf-8") as f:
+            f.write(to_json(what))
+
+    try:
+        write(phase="importing your file")
+        kwargs = doctor.load_learner_file(args.file, forward=args.forward, backward=args.backward,
+                                          checker=args.checker, data=args.data)
+        write(phase="checking your code (your forward, backward or checker ended it)")
+        triage = doctor.triangulate(**kwargs, m=args.m, layout=args.layout, method=args.method,
+                                    checker_seconds=args.checker_seconds)
+    except ValueError as e:
+        write(code=2, error=str(e))
+        return 2
+    code = 0 if triage.all_good else 1
+    write(code=code, text=str(triage), json=triage.to_dict())
+    return code
 
 
 COMMANDS = {"gradcheck": _gradcheck, "bugs": _bugs, "check": _check}
 
 
 def main(argv=None):
+    global _ARGV
+    _ARGV = sys.argv[1:] if argv is None else list(argv)
+    json_only = _ARGV[:1] == ["check"] and "--json" in _ARGV  # stdout: one JSON document, errors too
+    _Parser.json_errors = json_only and not os.environ.get(_CHILD)
     args = _parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
     except ValueError as e:  # bad combinations, a missing or damaged data file: the message says what to do
         print(f"{PROG} {args.command}: error: {e}", file=sys.stderr)
+        if json_only:
+            print(to_json({"error": str(e)}))
         return 2
     except KeyboardInterrupt:
-        print(f"{PROG} {args.command}: interrupted", file=sys.stderr)
+        if not os.environ.get(_CHILD):  # the child is interrupted too: one message, from the parent
+            print(f"{PROG} {args.command}: interrupted", file=sys.stderr)
+            if json_only:
+                print(to_json({"error": "interrupted"}))
         return 130
     except BrokenPipeError:  # the reader left (`... | head`): stop quietly, like other Unix tools
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush at exit

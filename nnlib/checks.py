@@ -86,8 +86,10 @@ class ParamRow:
     max_abs_error: float
     ratio: float  # analytic / numeric, least squares: (a . n) / (n . n)
     passed: bool
-    note: str = ""  # a pattern read off the entries: "transposed", "all zero", "nan", or "rounding"
-    #                 (above the threshold, but an error too small to matter next to the whole gradient)
+    note: str = ""  # a pattern read off the entries: "transposed", "all zero", "nan" (in the analytic
+    #                 gradient), "nan in the cost" (at some theta +- eps), or "rounding" (above the
+    #                 threshold, but an error too small to matter next to the whole gradient)
+    finite_numeric: int = None  # entries whose numeric gradient is finite (the cost was at theta +- eps)
 
 
 @dataclass
@@ -111,6 +113,13 @@ class CheckReport:
     cost_repeatable: bool = True  # the same parameters gave the same cost twice
     nonfinite: list = field(default_factory=list)  # where a NaN or infinity was found
     diagnosis: list = field(default_factory=list)
+    entries: int = None  # entries of all parameters (a sampled check looks at fewer: see `checked`)
+    notes: list = field(default_factory=list)  # lines under the title: how M was found, why a sample
+    cost_writes: list = field(default_factory=list)  # what the cost wrote into (given copies, so harmless here)
+
+    @property
+    def checked(self):
+        return sum(row.checked for row in self.per_parameter)
 
     @property
     def cache_intact(self):
@@ -120,6 +129,7 @@ class CheckReport:
         """Plain types only; NaN and infinities become None, so that strict JSON accepts it."""
         out = {k: getattr(self, k) for k in self.__dataclass_fields__}
         out["cache_intact"] = self.cache_intact
+        out["checked"] = self.checked
         out["per_parameter"] = [dict(vars(r), shape=list(r.shape)) for r in self.per_parameter]
         out["bugs"] = list(self.bugs)
         return _finite_or_none(out)
@@ -135,12 +145,15 @@ class CheckReport:
 
     def __str__(self):
         verdict = "PASS" if self.passed else "FAIL"
-        where = [self.method] + ([f"M = {self.batch}"] if self.batch else []) + [f"epsilon = {self.epsilon:g}"]
+        method = self.method
+        if self.method == "sampled" and self.entries:
+            method = f"sampled: {self.checked:,} of {self.entries:,} entries"
+        where = [method] + ([f"M = {self.batch}"] if self.batch else []) + [f"epsilon = {self.epsilon:g}"]
         if self.keep_prob != 1.0:
             where.append(f"keep_prob = {self.keep_prob:.10g}, masks {self.masks}")
         if self.bugs:
             where.append(f"bugs: {', '.join(self.bugs)}")
-        lines = [f"gradient check ({', '.join(where)})",
+        lines = [f"gradient check ({', '.join(where)})"] + [f"  {note}" for note in self.notes] + [
                  f"difference = {format_difference(self.difference)}   threshold {self.threshold:g}   {verdict}",
                  "", self.table(), ""]
         lines += ["diagnosis:"] + [f"  - {d}" for d in self.diagnosis]
@@ -170,8 +183,10 @@ def ratio(a, n):
 
 def _note(a, n):
     """A pattern a person would spot in one parameter's entries."""
-    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(n))):
+    if not np.all(np.isfinite(a)):
         return "nan"
+    if not np.all(np.isfinite(n)):
+        return "nan in the cost"
     if np.ndim(a) == 2 and a.shape[0] == a.shape[1] > 1 and not np.allclose(a, n, rtol=1e-4, atol=1e-10) \
             and np.allclose(a.T, n, rtol=1e-4, atol=1e-10):
         return "transposed"
@@ -195,7 +210,8 @@ def _rows(names, shapes, analytic, numeric, threshold):
         matters = not np.isfinite(scale) or np.linalg.norm(np.ravel(a - n)) > threshold * scale
         note = _note(a, n) or ("rounding" if np.isfinite(d) and d >= threshold and not matters else "")
         rows.append(ParamRow(k, tuple(shapes[k]), int(a.size), d, err, ratio(a, n),
-                             bool(np.isfinite(d) and (d < threshold or not matters)), note))
+                             bool(np.isfinite(d) and (d < threshold or not matters)), note,
+                             int(np.sum(np.isfinite(n)))))
     return rows
 
 
@@ -208,28 +224,58 @@ class _Counted:
         return float(np.squeeze(self.cost(params)))
 
 
-def _progress_bar(total, desc):
-    """A tqdm bar (a widget in Jupyter, text on stderr elsewhere). NNLIB_PROGRESS=0 switches
-    bars off: the tests and the notebook executor do, because a bar's timings are not output."""
-    if os.environ.get("NNLIB_PROGRESS", "1") == "0":
-        return None
-    from tqdm.auto import tqdm
-    return tqdm(total=total, desc=desc, unit="entry", leave=False)
+class Progress:
+    """One bar for one phase of a check (a widget in Jupyter, text on stderr elsewhere), shown
+    only when the phase will take more than about 2 s. show: True, False, or None to decide from
+    the pace of the first steps (at most 0.5 s of them). A bar that starts late is told how many
+    steps are done already, so its rate and its estimate count only what it timed itself.
+    NNLIB_PROGRESS=0 switches bars off: the tests and the notebook executor do, because a bar's
+    timings are not output."""
+
+    def __init__(self, total, desc, show=None, unit="entry"):
+        self.total, self.desc, self.show, self.unit = total, desc, show, unit
+        self.done, self.bar, self.start = 0, None, time.perf_counter()
+        if show:
+            self._open()
+
+    def _open(self):
+        if os.environ.get("NNLIB_PROGRESS", "1") == "0":
+            self.show = False
+            return
+        from tqdm.auto import tqdm
+        self.bar = tqdm(total=self.total, desc=self.desc, unit=self.unit, leave=False, initial=self.done)
+
+    def step(self, n=1):
+        self.done += n
+        if self.bar is not None:
+            self.bar.update(n)
+        elif self.show is None:
+            elapsed = time.perf_counter() - self.start
+            if elapsed > 0.5 or self.done >= 8:
+                self.show = elapsed / self.done * (self.total - self.done) > 2.0
+                if self.show:
+                    self._open()
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
-def numeric_gradient(cost, params, keys=None, entries=None, epsilon=EPSILON, progress=None, J0=None):
+def numeric_gradient(cost, params, keys=None, entries=None, epsilon=EPSILON, progress=None, J0=None,
+                     desc="gradient check"):
     """Central differences, one entry at a time (the algorithm as the course teaches it).
 
     entries: optional {key: list of index tuples}; default every entry of every parameter.
-    progress: True/False, or None for a bar only when the loop will take more than about 2 s.
-    J0: cost(params), if known; with it the loop also counts kinks.
+    progress: True/False, or None for a bar only when the loop will take more than about 2 s;
+    desc names the bar. J0: cost(params), if known; with it the loop also counts kinks.
     Returns ({key: numeric values}, wrote_into_params: bool, kinks: int). With `entries` the
     values come as a 1-D array in entry order, without it shaped like the parameter.
     """
     keys = list(keys or params)
     todo = {k: (entries[k] if entries is not None else list(np.ndindex(np.shape(params[k])))) for k in keys}
-    total = sum(len(v) for v in todo.values())
-    numeric, wrote, kinks, bar, done, start = {}, False, 0, None, 0, time.perf_counter()
+    bar = Progress(sum(len(v) for v in todo.values()), desc, progress)
+    numeric, wrote, kinks = {}, False, 0
     try:
         for key in keys:
             values = np.empty(len(todo[key]))
@@ -244,19 +290,10 @@ def numeric_gradient(cost, params, keys=None, entries=None, epsilon=EPSILON, pro
                 wrote = wrote or np.shares_memory(plus[key], params[key])
                 if J0 is not None and _straddles_kink(J_plus, J0, J_minus):
                     kinks += 1
-                done += 1
-                if bar is None and done == 8 and progress is not False:
-                    expected = (time.perf_counter() - start) / done * total
-                    if progress or expected > 2.0:
-                        bar = _progress_bar(total, "gradient check")
-                        if bar is not None:
-                            bar.update(done)
-                elif bar is not None:
-                    bar.update(1)
+                bar.step()
             numeric[key] = values if entries is not None else values.reshape(np.shape(params[key]))
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
     return numeric, wrote, kinks
 
 
@@ -302,9 +339,9 @@ def _direction(rng, analytic, keys, support):
 
 
 def check_gradients(cost, params, analytic, *, method="loop", epsilon=EPSILON, threshold=THRESHOLD,
-                    k=25, rng=None, batch=None, numeric=None, progress=None):
+                    k=25, rng=None, batch=None, numeric=None, progress=None, desc="gradient check"):
     """Compare `analytic` (a dict of arrays shaped like `params`, same keys) with central
-    differences of `cost` and return a CheckReport with its diagnosis.
+    differences of `cost` and return a CheckReport (diagnosis.diagnose reads it).
 
     method: "loop", "sampled" (k entries per parameter, picked with rng) or "directional".
     numeric: the numeric gradient, when the caller computed it another way (nnlib's fast check);
@@ -312,8 +349,6 @@ def check_gradients(cost, params, analytic, *, method="loop", epsilon=EPSILON, t
     The caller's arrays are never changed: they are compared bit for bit afterwards and put back,
     even when the check is interrupted (Ctrl-C), whatever a buggy copy wrote into them.
     """
-    from .diagnosis import diagnose
-
     if numeric is None and method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
@@ -330,18 +365,20 @@ def check_gradients(cost, params, analytic, *, method="loop", epsilon=EPSILON, t
     snapshot = {key: np.array(value, copy=True) for key, value in params.items()}
     wrote, kinks = False, 0
     try:
-        J0, J0_again = J(params), J(params)
+        # each on its own copy: a cost that writes into its arguments must not look random
+        J0, J0_again = J(copy_params(params)), J(copy_params(params))
         repeatable = J0_again == J0 or (np.isnan(J0) and np.isnan(J0_again))
         nonfinite = [] if np.isfinite(J0) else [f"the cost (J = {J0})"]
         nonfinite += [f"d{key}" for key in keys if not np.all(np.isfinite(analytic[key]))]
         if numeric is not None:
             n_vals, a_vals = numeric, analytic
         elif method == "loop":
-            n_vals, wrote, kinks = numeric_gradient(J, params, keys, epsilon=epsilon, progress=progress, J0=J0)
+            n_vals, wrote, kinks = numeric_gradient(J, params, keys, epsilon=epsilon, progress=progress, J0=J0,
+                                                    desc=desc)
             a_vals = analytic
         elif method == "sampled":
             chosen = sample_entries(rng, analytic, keys, k)
-            n_vals, wrote, kinks = numeric_gradient(J, params, keys, chosen, epsilon, progress, J0)
+            n_vals, wrote, kinks = numeric_gradient(J, params, keys, chosen, epsilon, progress, J0, desc)
             a_vals = {key: np.array([analytic[key][idx] for idx in chosen[key]]) for key in keys}
         else:
             n_vals, a_vals = _directional(J, params, analytic, keys, epsilon,
@@ -353,6 +390,9 @@ def check_gradients(cost, params, analytic, *, method="loop", epsilon=EPSILON, t
                 params[key][...] = snapshot[key]
     shapes = {key: np.shape(params[key]) for key in keys}
     rows = _rows(keys, shapes, a_vals, n_vals, threshold)
+    if np.isfinite(J0):  # finite at theta, but maybe not at every theta +- eps
+        nonfinite += [f"the cost at theta +- eps for {row.checked - row.finite_numeric} of the {row.checked} "
+                      f"entries of {row.name} checked" for row in rows if row.finite_numeric < row.checked]
     if method == "directional" and numeric is None:
         a_all, n_all = a_vals["(all)"], n_vals["(all)"]
     else:
@@ -363,8 +403,8 @@ def check_gradients(cost, params, analytic, *, method="loop", epsilon=EPSILON, t
         passed=bool(np.isfinite(difference) and difference < threshold and not nonfinite and repeatable),
         ratio=ratio(a_all, n_all), per_parameter=rows, params_unchanged=unchanged,
         params_written=bool(wrote), forward_passes=J.calls, batch=batch, kinks=kinks,
-        cost_repeatable=bool(repeatable), nonfinite=nonfinite)
-    report.diagnosis = diagnose(report)
+        cost_repeatable=bool(repeatable), nonfinite=nonfinite,
+        entries=int(sum(np.size(params[key]) for key in keys)))
     return report
 
 

@@ -1,20 +1,65 @@
-"""Read a gradient-check report the way an experienced person would: from its numbers only.
+"""Read a check's numbers the way an experienced person would, and say only what they show.
 
-`diagnose(report)` is a pure function of the report's numbers. It assumes nothing about where
-the learner put the 1/m (nnlib puts it in dZ of the output layer, the course in dW and db):
-a uniform ratio r = 1/M says "the 1/m is applied twice", wherever that happened.
+`diagnose(report)` reads a gradient check (a CheckReport); `judge_checker(report)` reads what a
+learner's checker answered (a doctor.CheckerReport). Both are pure functions of the numbers.
 
-Each sentence starts with how sure it is: "certain:" when the numbers leave no other reading,
-"likely:" when they point one way but another cause could look the same.
+Every sentence is a Statement: its text starts with how sure it is, and it carries the claim it
+makes (statement.claim) and the numbers it rests on (statement.evidence). "certain:" is used
+only when no other cause the doctor knows fits those numbers; where several fit, "likely:"
+names each. A fact read straight off the numbers (which rows fail, a ratio) is certain.
 
 Reading a difference: if every analytic gradient is r times the numeric one, then
     d = ||r n - n|| / (|r| ||n|| + ||n||) = |1 - r| / (1 + |r|),
 so 1/3 means r = 2 (or 1/2), (M-1)/(M+1) means r = M or 1/M, and 1 means r = -1 or 0.
 """
 
+import re
+
 import numpy as np
 
-from .checks import format_ratio
+from .checks import format_difference, format_ratio
+
+
+class Statement(str):
+    """One sentence of a diagnosis ("certain: ..." or "likely: ..."). It is a str, so it prints
+    and compares as one; .claim says what it asserts, .evidence the numbers it rests on."""
+
+    def __new__(cls, text, claim=None, **evidence):
+        s = super().__new__(cls, text)
+        s.claim, s.evidence = claim, evidence
+        return s
+
+    def __reduce__(self):  # copies and pickles keep the claim and the evidence
+        return (_statement, (str(self), self.claim, self.evidence))
+
+    @property
+    def sure(self):
+        return self.split(":", 1)[0]
+
+
+def _statement(text, claim, evidence):
+    return Statement(text, claim, **evidence)
+
+
+def certain(text, claim, **evidence):
+    return Statement(f"certain: {text}", claim, **evidence)
+
+
+def likely(text, claim=None, **evidence):
+    return Statement(f"likely: {text}", claim, **evidence)
+
+
+def conclude(causes, claim_name, lead="", **evidence):
+    """The cause the numbers leave: "certain:" when exactly one of `causes` (text, name) fits,
+    "likely:" naming each when several do."""
+    if not causes:
+        return None
+    if len(causes) == 1:
+        text, name = causes[0]
+        return certain(lead + text, (claim_name, name), **evidence)
+    listed = "; or ".join(text for text, _ in causes)
+    return likely(f"{lead}one of these causes fits the numbers: {listed}",
+                  (claim_name, tuple(name for _, name in causes)), **evidence)
 
 
 def _near(x, target, tol=1e-3):
@@ -27,17 +72,14 @@ def uniform_difference(r):
 
 
 def named_factor(r, m=None):
-    """What a clean factor analytic/numeric usually means, or None."""
-    known = [(-1.0, "the sign is flipped (dZ = Y - A instead of A - Y, or a lost minus in the cost)"),
+    """What a clean factor analytic/numeric is, in words, or None."""
+    known = [(-1.0, "its analytic gradient has the wrong sign"),
              (2.0, "its analytic gradient is twice the numeric one"),
              (0.5, "its analytic gradient is half the numeric one"),
              (0.0, "its analytic gradient is zero")]
     if m and m > 1:
-        known = [(1.0 / m, f"the analytic gradient is 1/m = 1/{m} of the true one: the 1/m is applied "
-                           "twice (say in dZ and again in dW and db; once is right, wherever it goes)"),
-                 (float(m), f"the analytic gradient is m = {m} times the true one: the 1/m of the "
-                            "averaged cost is missing (it belongs once: in dZ of the output layer, "
-                            "or in every dW and db as the course writes it)")] + known
+        known = [(1.0 / m, f"its analytic gradient is 1/m = 1/{m} of the numeric one"),
+                 (float(m), f"its analytic gradient is m = {m} times the numeric one")] + known
     for target, text in known:
         if (target == 0.0 and abs(r) < 1e-6) or (target != 0.0 and _near(r, target)):
             return text
@@ -47,41 +89,88 @@ def named_factor(r, m=None):
     return None
 
 
+def _uniform_causes(r, m, report):
+    """(text, name) of every cause the doctor knows for all gradients off by the same factor r."""
+    if report.params_written and _near(r, 2.0):  # nnlib's own check wrote its +eps into the parameters
+        return [("the numeric gradient is half the analytic one: the check's +eps perturbation leaked into the "
+                 "parameters (a shallow copy), so J(theta-eps) was evaluated at theta", "check leaked")]
+    if m and m > 1 and _near(r, 1 / m):
+        return [("the 1/m is applied twice in backprop (say in dZ and again in dW and db; once is right, "
+                 "wherever it goes)", "1/m twice"),
+                (f"your cost sums over the m = {m} examples where backprop averages (the cost's 1/m is missing)",
+                 "cost not averaged")]
+    if m and m > 1 and _near(r, m):
+        return [("the 1/m of the averaged cost is missing in backprop (it belongs once: in dZ of the output layer, "
+                 "or in every dW and db as the course writes it)", "1/m missing"),
+                ("your cost divides by m twice", "cost averaged twice")]
+    if _near(r, -1.0):
+        return [("the sign is flipped in backprop (dZ = Y - A instead of A - Y)", "sign flipped"),
+                ("your cost has lost its minus sign (the log-likelihood instead of its negative)", "cost sign")]
+    if abs(r) < 1e-6:
+        return [("every analytic gradient is zero: never computed, or overwritten with zeros", "all zero")]
+    return [(f"backprop multiplies every gradient by {format_ratio(r)}", "backprop factor"),
+            (f"your cost is 1/{format_ratio(r)} of what backprop differentiates (a factor in the cost, such "
+             "as 1/2 or 1/m, that backprop does not have, or the other way round)", "cost factor")]
+
+
+def _layer(name):
+    """('w', '1') for W1 or w1, ('b', '1') for b1 or B1; None for other names."""
+    found = re.fullmatch(r"([wb])(\w*)", str(name).lower())
+    return (found.group(1), found.group(2)) if found else None
+
+
 def diagnose(report):
-    """Sentences for a CheckReport, most important first."""
+    """Statements for a CheckReport, most important first."""
     out = []
     d, m = report.difference, report.batch
     if report.nonfinite:
-        out.append(f"certain: NaN or infinity in {', '.join(report.nonfinite)}: the check cannot pass. "
-                   "Look for log(0) (a probability that underflowed: compute the cost from the logits), "
-                   "exp overflow, or parameters that blew up (a learning rate too large).")
+        at_theta = [x for x in report.nonfinite if x.startswith("the cost (J")]
+        nearby = [x for x in report.nonfinite if x.startswith("the cost at")]
+        grads = [x for x in report.nonfinite if not x.startswith("the cost")]
+        if at_theta:
+            out.append(certain(f"NaN or infinity in {at_theta[0]} at your parameters: nothing can be checked. Look "
+                               "for log(0) (a probability that underflowed: compute the cost from the logits), exp "
+                               "overflow, or parameters that blew up (a learning rate too large).", ("cost nan",)))
+        elif nearby:
+            out.append(certain(f"NaN or infinity in {'; '.join(nearby)}, though it is finite at your parameters: "
+                               "those numeric gradients are NaN, so the check cannot pass, whatever your gradients. "
+                               "Look at what your cost does on some calls and not others (a counter, a random "
+                               "draw, a division that can reach 0).", ("cost nan nearby",)))
+        out += [certain(f"NaN or infinity in your {x} (the cost is finite): backprop produces it.",
+                        ("gradient nan", x[1:])) for x in grads]
         return out
     if report.keep_prob < 1.0 and report.masks == "fresh" and not report.passed:
-        out.append("certain: fresh dropout masks on every forward pass: J(theta+eps) and J(theta-eps) come "
-                   "from different networks, so the difference measures the masks, not backprop. "
-                   "Freeze the masks (or set keep_prob = 1) while checking.")
+        out.append(certain("fresh dropout masks on every forward pass: J(theta+eps) and J(theta-eps) come from "
+                           "different networks, so the difference measures the masks, not backprop. Freeze the "
+                           "masks (or set keep_prob = 1) while checking.", ("cost random",)))
         return out
     if not report.cost_repeatable:
-        out.append("certain: your cost gave two different values for the same parameters: something random "
-                   "inside it (fresh dropout masks, a reshuffled batch) changes between calls, so "
-                   "J(theta+eps) - J(theta-eps) measures that randomness, not the gradient. Freeze it "
-                   "while checking: draw the masks once and reuse them, or set keep_prob = 1.")
+        out.append(certain("your cost gave two different values for the same parameters, so no gradient check "
+                           "can be read: J(theta+eps) - J(theta-eps) measures what changed between the calls, "
+                           "not the gradient. Something random inside it (fresh dropout masks, a reshuffled "
+                           "batch, noise) must be frozen while checking: draw it once, outside the cost, and "
+                           "reuse it (or set keep_prob = 1).", ("cost random",)))
         return out
     if report.params_written:
-        out.append("certain: the check WROTE INTO YOUR PARAMETERS: its perturbed copies shared memory with "
-                   "your arrays (dict.copy() copies the dict, not the arrays). The values were "
-                   "restored" + ("." if report.params_unchanged else ", but they had changed."))
+        out.append(certain("the check WROTE INTO YOUR PARAMETERS: its perturbed copies shared memory with your "
+                           "arrays (dict.copy() copies the dict, not the arrays). The values were restored"
+                           + ("." if report.params_unchanged else ", but they had changed."), ("check wrote",)))
     elif not report.params_unchanged:
-        out.append("certain: your parameters CHANGED during the check (the cost or the gradient code "
-                   "writes into them); they have been restored.")
+        out.append(certain("your parameters CHANGED during the check (your forward or backward code writes into "
+                           "them); they have been restored.", ("params changed",)))
+    if report.cost_writes:
+        out.append(certain(f"your cost writes into what it is given ({', '.join(report.cost_writes)}): the check "
+                           "gave it copies, so its numbers stand, but in training such a cost changes your "
+                           "parameters behind your back.", ("cost writes", frozenset(report.cost_writes))))
     if report.changed_cache_keys:
-        out.append(f"certain: backward changed the cache it was given ({', '.join(report.changed_cache_keys)}): "
-                   "an in-place operation. " + (
-                       "The check passes anyway, because nothing read that entry after it was damaged, "
-                       "but any later use of the cache gets the damaged values." if report.passed else
-                       "Whatever reads that entry after the damage gets wrong values."))
+        out.append(certain(f"backward changed the cache it was given ({', '.join(report.changed_cache_keys)}): an "
+                           "in-place operation. " + (
+                               "The check passes anyway, because nothing read that entry after it was damaged, "
+                               "but any later use of the cache gets the damaged values." if report.passed else
+                               "Whatever reads that entry after the damage gets wrong values."),
+                           ("cache changed", frozenset(report.changed_cache_keys))))
     if report.passed:
-        out.append(f"certain: backprop agrees with the numeric gradient (difference {d:.1e} < {report.threshold:g}).")
+        out.append(_agrees(report))
         return out
 
     rows = [r for r in report.per_parameter if np.isfinite(r.ratio)]
@@ -90,66 +179,299 @@ def diagnose(report):
                and all(_near(row.ratio, r) or (abs(row.ratio) < 1e-9 and abs(r) < 1e-9) for row in rows)
                and _near(uniform_difference(r), d, 1e-3))
     if uniform:
-        what = named_factor(r, m) or "every gradient is off by the same factor: look for a constant factor"
-        if _near(r, 2.0):
-            what = ("the numeric gradient is half the analytic one: either the check's +eps perturbation "
-                    "leaked into the parameters (a shallow copy or an alias), so J(theta-eps) was "
-                    "evaluated at theta, or backprop doubles every gradient")
-            if report.params_written:
-                what += "; here the check wrote into the parameters, so it is the check"
-        out.append(f"certain: every parameter has the same ratio analytic/numeric r = {format_ratio(r)}, and "
-                   f"|1-r|/(1+|r|) = {uniform_difference(r):.6f} is the difference: {what}.")
+        out.append(certain(f"every parameter has the same ratio analytic/numeric r = {format_ratio(r)}, and "
+                           f"|1-r|/(1+|r|) = {uniform_difference(r):.6f} is the difference.",
+                           ("uniform ratio", r), ratio=r, difference=d))
+        out.append(conclude(_uniform_causes(r, m, report), "cause", ratio=r, m=m))
         if m is None and not named_factor(r):
-            out.append("likely: if r is 1/m or m for your batch size m, the 1/m of the averaged cost is "
-                       "applied twice or missing (pass m=... to have this checked).")
+            out.append(likely("if r is 1/m or m for your number of examples m, the 1/m of the averaged cost is "
+                              "applied twice or missing (pass m=... to have this checked)."))
         return out
 
     bad = [row for row in report.per_parameter if not row.passed]
     good = [row for row in report.per_parameter if row.passed]
     if report.kinks:
-        out.append(f"likely: {report.kinks} entr{'y sits' if report.kinks == 1 else 'ies sit'} within epsilon of a "
-                   "kink (a ReLU at 0): there theta+eps and theta-eps fall on different sides and the "
-                   "central difference averages two slopes, so the numeric gradient is wrong there, not "
-                   "backprop. Check another batch or seed: a kink moves, a bug stays.")
+        out.append(likely(f"{report.kinks} entr{'y sits' if report.kinks == 1 else 'ies sit'} within epsilon of a "
+                          "kink (a ReLU at 0): there theta+eps and theta-eps fall on different sides and the "
+                          "central difference averages two slopes, so the numeric gradient is wrong there, not "
+                          "backprop. Check another batch or seed: a kink moves, a bug stays.", kinks=report.kinks))
         if d < 1e-2 and not any(row.note for row in bad):
             return out
     if bad:
-        out.append(f"certain: failing: {', '.join(row.name for row in bad)}"
-                   + (f"; agreeing: {', '.join(row.name for row in good)}." if good else "."))
+        out.append(certain(f"failing: {', '.join(row.name for row in bad)}"
+                           + (f"; agreeing: {', '.join(row.name for row in good)}." if good else "."),
+                           ("failing", frozenset(row.name for row in bad)),
+                           rows={row.name: row.difference for row in report.per_parameter}))
+    out += _rows_read(bad, good, m, report)
+    if d < 1e-4:
+        out.append(likely("a small failure: look for kinks (an entry of Z within epsilon of 0) or rounding; an "
+                          "epsilon sweep tells (a difference that grows as epsilon shrinks is rounding)."))
+    elif not good and d > 0.5:
+        out.append(likely("the analytic and numeric gradients hardly resemble each other: check that backward "
+                          "uses the same data and the same network as the cost."))
+    return out
+
+
+def _agrees(report):
+    d = f"difference {report.difference:.1e} < {report.threshold:g}"
+    if report.method in ("loop", "fast"):
+        return certain(f"backprop agrees with the numeric gradient ({d}).", ("agrees",), difference=report.difference)
+    if report.method == "sampled":
+        return likely(f"backprop agrees on the {report.checked:,} entries checked ({d}), a sample of "
+                      f"{report.entries or report.checked:,}: a wrong entry elsewhere would not show. "
+                      "method='loop' checks every entry.", ("agrees",), checked=report.checked)
+    return likely(f"backprop agrees along the {len(report.per_parameter) + 1} random directions checked ({d}): "
+                  "a directional check sums over entries, so errors that cancel would not show.", ("agrees",))
+
+
+def _rows_read(bad, good, m, report):
+    """What the failing rows say, gradient by gradient, and about a layer only where both of its
+    gradients say the same."""
+    out, explained = [], set()
     for row in bad:
         if row.note == "transposed":
-            out.append(f"certain: d{row.name} is the transpose of the right gradient (it is square, so the "
-                       "shapes still matched): swap the factors, e.g. dZ A_prev^T, not A_prev dZ^T.")
+            out.append(certain(f"d{row.name} is the transpose of the right gradient (it is square, so the shapes "
+                               "still matched): swap the factors, e.g. dZ A_prev^T, not A_prev dZ^T.",
+                               ("transposed", row.name)))
+            explained.add(row.name)
         elif row.note == "all zero":
-            out.append(f"certain: d{row.name} is all zeros while the numeric gradient is not: it is never "
-                       "computed, or overwritten with zeros.")
-        elif row.note == "nan":
-            out.append(f"certain: d{row.name} holds NaN or infinity.")
-        elif named_factor(row.ratio, m) and good:
-            out.append(f"certain: {row.name} has ratio {format_ratio(row.ratio)} ({named_factor(row.ratio, m)}), "
-                       f"for {row.name} only: a stray factor; look at the line that computes d{row.name}.")
-    status = {row.name.lower(): row.passed for row in report.per_parameter}  # W1 or w1, b1 or B1
-    split = [name[1:] for name in status
-             if name.startswith("w") and "b" + name[1:] in status and status[name] != status["b" + name[1:]]]
-    explained = all(row.note or (named_factor(row.ratio, m) and good) for row in bad)
-    if split and not explained:
-        l = split[0]
-        wrong = "dW" if not status["w" + l] else "db"
-        out.append(f"likely: W{l} and b{l} disagree although dW{l} and db{l} both come from the same dZ{l}: "
-                   f"suspect the step from dZ{l} to {wrong}{l} (the cached activation it reads, a stray "
-                   "factor on that line), or a check that lines gradients up with the wrong parameters "
-                   "(both must be flattened in the same order).")
-    elif good and bad and not explained:
-        out.append("likely: only part of the network is wrong, so the error enters between the layers "
-                   "that agree and those that fail: look at that backward step (the activation's "
-                   "derivative, dropout, the cached activation it reads).")
+            out.append(certain(f"d{row.name} is all zeros while the numeric gradient is not: it is never "
+                               "computed, or overwritten with zeros.", ("all zero", row.name)))
+            explained.add(row.name)
+    layers = {}
+    for row in report.per_parameter:
+        if _layer(row.name):
+            layers.setdefault(_layer(row.name)[1], {})[_layer(row.name)[0]] = row
+    for row in bad:
+        what = named_factor(row.ratio, m)
+        if row.name in explained or not what or not good:
+            continue
+        kind_layer = _layer(row.name)
+        partner = layers.get(kind_layer[1], {}).get("b" if kind_layer[0] == "w" else "w") if kind_layer else None
+        if partner is not None and not partner.passed and _near(partner.ratio, row.ratio):
+            continue  # said once for the layer, below
+        out.append(certain(f"{row.name} has ratio {format_ratio(row.ratio)} ({what}), for {row.name} only: look at "
+                           f"the line that computes d{row.name}.", ("ratio", row.name, row.ratio)))
+        explained.add(row.name)
+    for number, pair in layers.items():
+        W, b = pair.get("w"), pair.get("b")
+        if W is None or b is None or W.passed == b.passed or {W.name, b.name} & explained:
+            continue
+        wrong, right = (W, b) if not W.passed else (b, W)
+        out.append(likely(f"d{wrong.name} fails while d{right.name}, computed from the same dZ{number}, agrees: the "
+                          f"error is in the line that computes d{wrong.name} (what it reads, a stray factor, a sum "
+                          "over the wrong axis), not in dZ" + number + "."))
+    failing_layers = [n for n, pair in layers.items() if len(pair) == 2 and not any(x.passed for x in pair.values())]
+    for number in failing_layers:
+        W, b = layers[number]["w"], layers[number]["b"]
+        if _near(W.ratio, b.ratio) and named_factor(W.ratio, m):
+            out.append(certain(f"{W.name} and {b.name} both have ratio {format_ratio(W.ratio)} ("
+                               f"{named_factor(W.ratio, m)})", ("ratio", W.name, W.ratio)))
+            out.append(likely(f"dZ{number} is off by that factor (both come from it), or the same stray factor "
+                              f"stands in both lines"))
+        elif all(_layer(row.name) and _layer(row.name)[1] in failing_layers for row in bad) and good:
+            out.append(likely(f"both gradients of layer {number} fail, with different ratios: the error is likely "
+                              f"in dZ{number} or before it (the activation's derivative, dropout, the cached "
+                              "activation it reads), not in one line of its own."))
     if report.keep_prob < 1.0 and bad and all(_near(row.ratio, report.keep_prob) for row in bad):
-        out.append(f"certain: the failing gradients are keep_prob = {report.keep_prob:g} times too small: "
-                   "dropout's backward step has lost its 1/keep_prob.")
-    if d < 1e-4:
-        out.append("likely: a small failure: look for kinks (an entry of Z within epsilon of 0) or "
-                   "rounding; an epsilon sweep tells (a difference that grows as epsilon shrinks is rounding).")
-    elif not good and d > 0.5:
-        out.append("likely: the analytic and numeric gradients hardly resemble each other: check that both "
-                   "are flattened in the same parameter order and that backward uses this batch.")
+        out.append(likely(f"the failing gradients are keep_prob = {report.keep_prob:g} times the true ones: dropout's "
+                          "backward step has lost its 1/keep_prob."))
     return out
+
+
+# -- a learner's gradient checker ---------------------------------------------------------------
+
+def _classify(fit):
+    """(cause name, what its numeric gradient is, the causes that give it) for one Fit."""
+    numeric, c = fit.numeric, fit.c
+    if numeric == "c x g":
+        if _near(c, 1.0):
+            numeric = "central"
+        elif _near(c, 0.5):
+            numeric = "half"
+        elif _near(c, 2.0):
+            numeric = "double"
+        elif _near(c, -1.0):
+            numeric = "sign"
+        elif c == 0.0:
+            numeric = "zero"
+        elif 0 < c < 1e-6:
+            numeric = "eps squared"
+        else:
+            numeric = "factor"
+    return numeric
+
+
+def _numeric_causes(numeric, fit, wrote):
+    """(fact about its numeric gradient, [(cause, name)]) for a wrong numeric gradient."""
+    eps = f" (eps = {fit.step:g})" if fit.step else ""
+    if numeric == "half":
+        fact = ("its numeric gradient is half the true one: its answers fit (J(theta+eps) - J(theta)) / (2 eps), "
+                "that is J(theta-eps) evaluated at theta")
+        if wrote:
+            causes = [("its +eps write is still in the arrays when it steps to theta - eps: a shallow copy "
+                       "(dict.copy() or a plain assignment copies the dict, not the arrays) shares them with "
+                       "the original", "shallow copy"),
+                      ("it nudges an entry in place and steps back by eps instead of to theta - eps "
+                       "(x[i] += eps ... x[i] -= eps, not x[i] = old - eps)", "in-place step back")]
+        else:
+            causes = [("the +eps stays in the parameter vector: an alias or a view such as thetaplus = theta, "
+                       "theta[:], or thetaminus = thetaplus without np.copy", "alias"),
+                      ("a one-sided difference J(theta+eps) - J(theta) divided by 2 eps", "one-sided over 2 eps")]
+        return fact, causes
+    if numeric == "double":
+        return ("its numeric gradient is twice the true one",
+                [("it divides J(theta+eps) - J(theta-eps) by eps instead of 2 eps", "over eps")])
+    if numeric == "sign":
+        return ("its numeric gradient has the wrong sign",
+                [("it computes (J(theta-eps) - J(theta+eps)) / (2 eps): the two costs swapped", "swapped")])
+    if numeric == "zero":
+        return ("its numeric gradient is exactly zero: J(theta+eps) = J(theta-eps) for every entry",
+                [("the perturbed parameters never reach the cost (it evaluates the original parameters, or the "
+                  "same copy twice)", "never reaches the cost"),
+                 ("its gradapprox is never filled in (it stays np.zeros)", "never filled")])
+    if numeric == "eps squared":
+        step = float(np.sqrt(fit.c))
+        return (f"its numeric gradient is {fit.c:.2g} times the true one, eps^2 for eps = {step:.2g}",
+                [("it computes (J_plus - J_minus) / 2 * epsilon, which multiplies by eps/2 instead of dividing "
+                  "by 2 eps: write / (2 * epsilon)", "times eps")])
+    if numeric == "factor":
+        return (f"its numeric gradient is {fit.c:.6g} times the true one",
+                [("a constant factor in its formula for gradapprox", "factor")])
+    if numeric == "one-sided":
+        return (None, [(f"its numeric gradient is the one-sided difference (J(theta+eps) - J(theta)) / eps{eps}: its "
+                        "error shrinks only like eps (the central difference's like eps^2), so it can pass here "
+                        "and fail on another network: use (J(theta+eps) - J(theta-eps)) / (2 eps)", "one-sided")])
+    if numeric == "plus not reset":
+        return (None, [(f"its theta_plus is never reset between entries{eps}: it is copied once, before the loop, "
+                        "so J(theta+eps) for entry i also moves every earlier entry by +eps. Copy theta inside "
+                        "the loop.", "plus not reset")])
+    if numeric == "minus not reset":
+        return (None, [(f"its theta_minus is never reset between entries{eps}: it is copied once, before the loop, "
+                        "so J(theta-eps) for entry i also moves every earlier entry by -eps. Copy theta inside "
+                        "the loop.", "minus not reset")])
+    return None, []
+
+
+FORMULA_CAUSES = {
+    "no denominator": ("it reports ||grad - gradapprox|| without dividing by ||grad|| + ||gradapprox||: a "
+                       "distance that grows with the size of the gradient"),
+    "no square roots": ("it compares squared norms, ||grad - gradapprox||^2 / (||grad||^2 + ||gradapprox||^2): "
+                        "the square roots are missing (np.linalg.norm, or np.sqrt of each sum)"),
+    "norm of the sum": ("its denominator is ||grad + gradapprox||, not ||grad|| + ||gradapprox||: it divides by "
+                        "0 when the two are opposite"),
+}
+FORMULA_NAMES = {"norm ratio": "the course's ||a - n|| / (||a|| + ||n||)",
+                 "max relative error": "CS231n's max relative error |a - n| / max(1e-8, |a| + |n|)",
+                 "per parameter": "a relative difference per parameter (the worst one)"}
+
+
+def judge_checker(report):
+    """(correct, statements) for a doctor.CheckerReport: is the learner's checker right, and what
+    do its answers show?"""
+    a, out = report.answers, []
+    if report.read_as == "returned True/False":
+        return _judge_pass_fail(report)
+    if report.wrote_into_parameters:
+        out.append(certain("your checker writes into the parameter arrays it is given (it failed on read-only "
+                           "copies). That alone is no bug, if every write is undone before the next cost and "
+                           "before it returns; the doctor gave it copies, so your own arrays were never touched.",
+                           ("checker writes",)))
+    if report.left_changed:
+        out.append(certain(f"after your checker returned, the arrays it was given had changed "
+                           f"({', '.join(report.left_changed)}): a checker must leave your parameters as they were.",
+                           ("checker left changed",)))
+    causes, right_fits, facts = [], [], []
+    for fit in report.fits:
+        numeric = _classify(fit)
+        if numeric == "central" and fit.formula in FORMULA_NAMES and not fit.pairing:
+            right_fits.append(fit)
+            continue
+        found = [("", "")]  # the causes this fit allows: one of its numeric gradient's, with its formula's
+        if numeric != "central":
+            fact, alternatives = _numeric_causes(numeric, fit, report.wrote_into_parameters)
+            if fact and fact not in facts:
+                facts.append(fact)
+            found = alternatives
+        extra = [(FORMULA_CAUSES[fit.formula], fit.formula)] if fit.formula in FORMULA_CAUSES else []
+        if fit.pairing:
+            extra.append(("it pairs your gradients flattened in sorted key order (dW1, dW2, ..., db1, ...) with "
+                          "the parameters in their own order (W1, b1, W2, ...): entries meet the wrong partners. "
+                          "Flatten both in the same order", "sorted pairing"))
+        for text, name in extra:
+            found = [(f"{t}, and {text}" if t else text, f"{n} + {name}" if n else name) for t, n in found]
+        causes += [x for x in found if x not in causes and x[0]]
+    fine_right = [f for f in right_fits if f.step]
+    fine_wrong = any(f.step for f in report.fits if f not in right_fits)
+    if fine_wrong and not fine_right:
+        right_fits = []  # many digits of a wrong formula beat a right one that fits only roughly
+    exact_ok = bool(fine_right) or (a["exact"] < max(report.threshold, 3 * report.central_exact))
+    said = ", ".join(f"{n.replace('_', ' ')} {_fmt(v)}" for n, v in a.items())
+    if right_fits and not causes:
+        formula = FORMULA_NAMES[right_fits[0].formula]
+        if exact_ok:
+            out.append(certain(f"your checker is right: it computes {formula} of central differences ({said}).",
+                               ("checker right",), answers=a))
+            return not report.left_changed, out
+        out.append(likely(f"it compares the right way ({formula}), but on exact gradients it says {_fmt(a['exact'])} "
+                          f"where central differences at eps = 1e-7 give {_fmt(report.central_exact)}: its numeric "
+                          "gradient is less accurate (a large or tiny eps, float32 arithmetic, or a formula that "
+                          "is not quite the central difference).", ("checker inaccurate",), answers=a))
+        return False, out
+    if report.blind_to:
+        out.append(certain(f"doubling only d{report.blind_to} leaves its answer at {_fmt(a[_only(report)])}: it "
+                           f"does not look at d{report.blind_to} (or not at {report.blind_to}).",
+                           ("checker blind", report.blind_to), answers=a))
+    for fact in facts:
+        out.append(certain(fact + f" ({said}).", ("checker numeric", fact.split(":")[0]), answers=a))
+    if right_fits:  # a right reading and a wrong one both fit
+        causes.append(("it is right: a correct checker gives the same numbers here", "right"))
+    if causes:
+        out.append(conclude(causes, "checker cause", answers=a))
+    else:
+        out += _unexplained(report, said)
+    return False, out
+
+
+def _only(report):
+    return next(n for n in report.answers if n.startswith("only_"))
+
+
+def _unexplained(report, said):
+    a, out = report.answers, []
+    for name, want in report.expected.items():
+        if name != "exact" and name in a and not (np.isfinite(a[name]) and abs(a[name] - want) < 1e-3 * max(want, 1)):
+            out.append(certain(f"it says {_fmt(a[name])} for {name.replace('_', ' ')} gradients, where a correct "
+                               f"checker says {want:.3f}.", ("checker wrong",), answers=a))
+            break
+    else:
+        if a["exact"] >= max(report.threshold, 3 * report.central_exact):
+            out.append(certain(f"on exact gradients it says {_fmt(a['exact'])}, where a correct checker says at most "
+                               f"{_fmt(max(report.threshold, 3 * report.central_exact))}.", ("checker wrong",),
+                               answers=a))
+    out.append(likely(f"its answers ({said}) fit none of the formulas the doctor knows: it may compare entries "
+                      "with the wrong partners, use other data (X, Y) than your cost, or compute its numeric "
+                      "gradient wrongly entry by entry."))
+    return out
+
+
+def _judge_pass_fail(report):
+    a = report.answers
+    wrong = [n for n, v in a.items() if bool(v) != (n == "exact")]
+    said = ", ".join(f"{n.replace('_', ' ')} {v}" for n, v in a.items())
+    if not wrong:
+        return True, [certain(f"your checker answers pass/fail (True/False), and it is right on its own terms: True "
+                              f"for exact gradients, False for each wrong set ({said}).", ("checker right",),
+                              answers=a)]
+    if "exact" in wrong:
+        return False, [certain(f"it says False for exact gradients ({said}): its tolerance is too tight for a "
+                               "numeric gradient, or it compares the wrong things.", ("checker wrong",), answers=a)]
+    return False, [certain(f"it says True for {', '.join(n.replace('_', ' ') for n in wrong)} gradients ({said}): "
+                           "its tolerance is too loose to catch a wrong gradient.", ("checker wrong",), answers=a)]
+
+
+def _fmt(x):
+    if x is None or isinstance(x, (bool, np.bool_)):
+        return str(x)
+    return format_difference(x)
+

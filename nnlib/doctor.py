@@ -6,104 +6,66 @@
     print(nnlib.triangulate(parameters, forward_propagation=fwd, backward_propagation=bwd,
                             X=X, Y=Y, checker=my_gradient_check))
 
-The learner's arrays are never changed: every check works on copies, compares the
-originals bit for bit afterwards, and says so if anything tried to write into them.
+The doctor measures; learner.py reads the learner's code, formulas.py knows what checkers
+compute, diagnosis.py judges. The learner's arrays are never changed: every check works on
+copies, compares the originals bit for bit afterwards, and says so if anything tried to
+write into them.
 """
 
 import contextlib
-import copy
 import io
-import re
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .checks import EPSILON, THRESHOLD, check_epsilon, check_gradients, numeric_gradient, relative_difference
-from .diagnosis import diagnose, uniform_difference
+from . import formulas
+from .checks import EPSILON, THRESHOLD, Progress, _finite_or_none, check_epsilon, check_gradients, numeric_gradient
+from .diagnosis import diagnose, judge_checker
+from .learner import COURSE_NAMES, call, examples_in, load_file, match_gradients, read_answer, scalar_cost
 from .threads import one_blas_thread
 
-EXACT_EPSILON = 1e-6  # the doctor's own central differences: rounding ~1e-10, truncation ~1e-12
+__all__ = ["check", "check_checker", "triangulate", "CheckerReport", "Triage", "COURSE_NAMES", "load_file",
+           "match_gradients"]
+
+EXACT_EPSILON = 1e-6     # the doctor's own central differences: rounding ~1e-10, truncation ~1e-12
+LOOP_SECONDS = 5.0       # method="auto": every entry when that takes at most this long, else a sample
+CHECKER_SECONDS = 60.0   # triangulate judges a checker when that takes at most this long (estimated)
 
 
-# -- the learner's names and shapes -----------------------------------------------------------
+class _Cost:
+    """The learner's cost as the check calls it. Its first calls get copies of all they are given
+    and are watched: a cost that writes into its arguments is seen (and from then on always gets
+    copies) instead of looking random. Also times a call, for method="auto"."""
+    WATCHED = 4
 
-def match_gradients(parameters, gradients):
-    """{parameter key: gradient key}, the way learners name them: dW1 or dw1 for W1, db1 for b1 or B1.
-    Other entries of `gradients` (dZ1, dA1, ...) are ignored."""
-    if not isinstance(parameters, dict) or not parameters:
-        raise ValueError("parameters must be a non-empty dict of arrays, e.g. {'W1': ..., 'b1': ...}")
-    if not isinstance(gradients, dict):
-        raise ValueError(f"gradients must be a dict such as {{'dW1': ..., 'db1': ...}}, got {type(gradients).__name__}")
-    by_lower = {}
-    for g in gradients:
-        by_lower.setdefault(str(g).lower(), []).append(g)
-    matched, missing = {}, []
-    for p in parameters:
-        exact = "d" + str(p)
-        if exact in gradients:
-            matched[p] = exact
-        elif len(by_lower.get(exact.lower(), [])) == 1:
-            matched[p] = by_lower[exact.lower()][0]
-        else:
-            missing.append(p)
-    if missing:
-        raise ValueError(f"no gradient for parameter(s) {missing}: the parameters are {list(parameters)} "
-                         f"and the gradients {list(gradients)}; name the gradient of W1 dW1 (or dw1), "
-                         "of b1 db1")
-    for p, g in matched.items():
-        P, G = np.shape(parameters[p]), np.shape(gradients[g])
-        if P != G:
-            hint = " (transposed?)" if G == P[::-1] else ""
-            raise ValueError(f"{g} has shape {G} but {p} has shape {P}{hint}: every gradient must have "
-                             "the shape of its parameter")
-    return matched
+    def __init__(self, fn, **extra):
+        self.fn, self.extra = fn, extra  # extra: X and Y, in the course's form
+        self.calls, self.wrote, self.seconds = 0, [], float("inf")
 
-
-def _check_parameters(parameters):
-    if not isinstance(parameters, dict) or not parameters:
-        raise ValueError("parameters must be a non-empty dict of arrays, e.g. {'W1': ..., 'b1': ...}")
-    for k, v in parameters.items():
-        if not isinstance(v, np.ndarray):
-            raise ValueError(f"parameter {k!r} is of type {type(v).__name__}, not a NumPy array: "
-                             "use np.array(...) for every parameter")
-
-
-def _call(fn, what, *args):
-    """Call the learner's function; whatever it raises becomes one line that says where."""
-    if not callable(fn):
-        raise ValueError(f"{what} must be a function, got {type(fn).__name__}")
-    try:
-        return fn(*args)
-    except KeyboardInterrupt:
-        raise
-    except (Exception, SystemExit) as e:  # the learner's code can fail in any way: say which, in one line
-        raise ValueError(f"your {what} raised {type(e).__name__}: {e}") from e
-
-
-def _scalar_cost(value, what):
-    if value is None or isinstance(value, (str, bytes, bool, np.bool_)):
-        hint = " (a forgotten return?)" if value is None else ""
-        raise ValueError(f"{what} must return a number, got {type(value).__name__}{hint}")
-    x = np.asarray(value)
-    if x.dtype.kind not in "fiu" or x.size != 1:
-        raise ValueError(f"{what} must return one real number (the cost), got {x.dtype} of shape {x.shape}")
-    if x.dtype.kind == "f" and x.dtype.itemsize < 8:
-        raise ValueError(f"{what} returns {x.dtype}: a gradient check needs the cost in float64 (float32's "
-                         "rounding alone fails the check). Compute it from float64 arrays.")
-    return float(x.reshape(()))
+    def __call__(self, params):
+        self.calls += 1
+        watch = self.calls <= self.WATCHED or bool(self.wrote)
+        given = {k: np.array(v, copy=True) for k, v in params.items()} if watch else params
+        extra = {k: v.copy() for k, v in self.extra.items()} if watch else self.extra
+        start = time.perf_counter()
+        value = self.fn(given, **extra)
+        self.seconds = min(self.seconds, time.perf_counter() - start)
+        if watch:
+            for name, (before, after) in [*((k, (params[k], given[k])) for k in params),
+                                          *((k, (self.extra[k], extra[k])) for k in self.extra)]:
+                if name not in self.wrote and not (np.shape(before) == np.shape(after)
+                                                   and np.array_equal(before, after, equal_nan=True)):
+                    self.wrote.append(name)
+        return value
 
 
 def _forward(forward_propagation, X, Y, parameters):
-    out = _call(forward_propagation, "forward_propagation", X, Y, parameters)
+    out = call(forward_propagation, "forward_propagation", X, Y, parameters)
     if not (isinstance(out, tuple) and len(out) == 2):
         raise ValueError("forward_propagation(X, Y, parameters) must return (cost, cache), got "
                          f"{type(out).__name__}{'' if not isinstance(out, tuple) else f' of length {len(out)}'}")
-    return _scalar_cost(out[0], "forward_propagation's cost"), out[1]
-
-
-def _snapshot(obj):
-    """A deep copy of a cache: nested tuples, lists and dicts of arrays."""
-    return copy.deepcopy(obj)
+    return scalar_cost(out[0], "forward_propagation's cost"), out[1]
 
 
 def _changed_entries(before, after, parameters, name="cache"):
@@ -124,53 +86,83 @@ def _changed_entries(before, after, parameters, name="cache"):
     return []
 
 
+def _check_parameters(parameters):
+    if not isinstance(parameters, dict) or not parameters:
+        raise ValueError("parameters must be a non-empty dict of arrays, e.g. {'W1': ..., 'b1': ...}")
+    for k, v in parameters.items():
+        if not isinstance(v, np.ndarray):
+            raise ValueError(f"parameter {k!r} is of type {type(v).__name__}, not a NumPy array: "
+                             "use np.array(...) for every parameter")
+
+
 # -- check my backprop ------------------------------------------------------------------------
 
 @one_blas_thread()
 def check(parameters, cost=None, gradients=None, *, forward_propagation=None, backward_propagation=None,
-          X=None, Y=None, method="loop", epsilon=EPSILON, threshold=THRESHOLD, k=25, rng=None, m=None,
-          progress=None):
+          X=None, Y=None, method="auto", epsilon=EPSILON, threshold=THRESHOLD, k=25, rng=None, m=None,
+          layout=None, progress=None):
     """Check a learner's gradients against central differences of their cost; return a CheckReport.
 
     Either cost(params) -> float and gradients (a dict, or a callable params -> dict), or the
     course's shapes: forward_propagation(X, Y, parameters) -> (cost, cache) and
     backward_propagation(X, Y, cache) -> gradients. With the second form the doctor also sees
     a backward that writes into the cache (report.changed_cache_keys), even when the check passes.
-    m: the number of examples (the columns of X by default), so that a uniform ratio of 1/m or m
-    can be named. method: "loop" (every entry), "sampled" (k per parameter) or "directional".
+    m: the number of examples, so that a uniform ratio of 1/m or m can be named. By default it is
+    read from X (also accepted with cost=): its columns or its rows, whichever the first weight
+    matrix's shape allows (layout="columns" or "rows" decides when both do).
+    method: "auto" (every entry when that takes at most a few seconds, else a sample), "loop"
+    (every entry), "sampled" (k per parameter) or "directional".
     """
-    case = _resolve(parameters, cost, gradients, forward_propagation, backward_propagation, X, Y, m)
+    case = _resolve(parameters, cost, gradients, forward_propagation, backward_propagation, X, Y, m, layout)
     return _check_case(case, method, epsilon, threshold, k, rng, progress)
 
 
-def _check_case(case, method="loop", epsilon=EPSILON, threshold=THRESHOLD, k=25, rng=None, progress=None):
+def _check_case(case, method="auto", epsilon=EPSILON, threshold=THRESHOLD, k=25, rng=None, progress=None):
+    notes = [case.layout] if case.layout else []
+    if method == "auto":
+        case.cost(case.work)  # one timed call
+        seconds = 2 * case.entries * case.cost.seconds
+        method = "loop" if seconds <= LOOP_SECONDS else "sampled"
+        if method == "sampled":
+            notes.append(f"sampled, not every entry: the loop over all {case.entries:,} entries would take about "
+                         f"{_duration(seconds)} here (method='loop' to run it anyway)")
     if method == "sampled" and rng is None:
         rng = np.random.default_rng(0)
     report = check_gradients(case.cost, case.work, case.analytic, method=method, epsilon=epsilon,
-                             threshold=threshold, k=k, rng=rng, batch=case.m, progress=progress)
+                             threshold=threshold, k=k, rng=rng, batch=case.m, progress=progress,
+                             desc="nnlib's check of your backprop")
     report.changed_cache_keys = case.changed_cache
     report.params_unchanged = report.params_unchanged and not case.wrote
+    report.notes, report.cost_writes = notes, list(case.cost.wrote)
     report.diagnosis = diagnose(report)
     return report
 
 
+def _duration(seconds):
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
 @dataclass
 class _Case:
-    cost: object            # params -> float, the learner's cost
+    cost: _Cost             # params -> float, the learner's cost
     gradients: dict         # the learner's own gradient dict (keys and order as the learner wrote them)
     analytic: dict          # {parameter key: gradient array}
     work: dict              # a copy of the learner's parameters: nothing the doctor runs sees the originals
     changed_cache: list
     wrote: bool             # the learner's forward, backward or gradient function changed the parameters
     m: int = None
+    layout: str = ""
+
+    @property
+    def entries(self):
+        return int(sum(v.size for v in self.work.values()))
 
 
-def _resolve(parameters, cost, gradients, forward_propagation, backward_propagation, X, Y, m):
+def _resolve(parameters, cost, gradients, forward_propagation, backward_propagation, X, Y, m, layout=None):
     """Both forms of the call, on copies of the learner's parameters (and X, Y)."""
     _check_parameters(parameters)
-    if m is not None and (isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1):
-        raise ValueError(f"m must be the number of examples, a whole number >= 1, got {m!r}")
     work = {k: np.array(v, copy=True) for k, v in parameters.items()}
+    m, how = examples_in(X, parameters, m, layout)
     course_form = forward_propagation is not None or backward_propagation is not None
     if course_form:
         if cost is not None or gradients is not None:
@@ -180,18 +172,14 @@ def _resolve(parameters, cost, gradients, forward_propagation, backward_propagat
             raise ValueError("the course's form needs forward_propagation=, backward_propagation=, X= and Y=")
         for name, arr in (("X", X), ("Y", Y)):
             if not isinstance(arr, np.ndarray) or arr.size == 0:
-                raise ValueError(f"{name} must be a non-empty NumPy array (examples in columns), got "
+                raise ValueError(f"{name} must be a non-empty NumPy array, got "
                                  f"{type(arr).__name__}{'' if not isinstance(arr, np.ndarray) else ' of size 0'}")
-        X, Y = X.copy(), Y.copy()  # the learner's forward may write into them: never into the caller's
-        if m is None and X.ndim == 2:
-            m = int(X.shape[1])
-        _, cache = _forward(forward_propagation, X, Y, work)
+        Xc, Yc = X.copy(), Y.copy()  # the learner's forward may write into them: never into the caller's
+        _, cache = _forward(forward_propagation, Xc, Yc, work)
         before = _snapshot(cache)
-        gradients = _call(backward_propagation, "backward_propagation", X, Y, cache)
+        gradients = call(backward_propagation, "backward_propagation", Xc, Yc, cache)
         changed = _changed_entries(before, cache, work)
-
-        def cost(params):
-            return _forward(forward_propagation, X, Y, params)[0]
+        J = _Cost(lambda p, X, Y: _forward(forward_propagation, X, Y, p)[0], X=X.copy(), Y=Y.copy())
     else:
         if cost is None or gradients is None:
             raise ValueError("nnlib.check needs cost= (a function params -> float) and gradients= (a dict "
@@ -199,11 +187,9 @@ def _resolve(parameters, cost, gradients, forward_propagation, backward_propagat
         if not callable(cost):
             raise ValueError(f"cost must be a function params -> float, got {type(cost).__name__}")
         if callable(gradients):
-            gradients = _call(gradients, "gradients function", work)
-        learner_cost, changed = cost, []
-
-        def cost(params):
-            return _scalar_cost(_call(learner_cost, "cost", params), "cost")
+            gradients = call(gradients, "gradients function", work)
+        changed = []
+        J = _Cost(lambda p: scalar_cost(call(cost, "cost", p), "cost"))
     wrote = not all(np.array_equal(work[k], parameters[k], equal_nan=True) for k in parameters) \
         or set(work) != set(parameters)
     if wrote:  # what the learner's code wrote into them must not be what the check starts from
@@ -215,7 +201,13 @@ def _resolve(parameters, cost, gradients, forward_propagation, backward_propagat
         if arr.dtype.kind not in "fiu":
             raise ValueError(f"{g} must hold real numbers, got dtype {arr.dtype}")
         analytic[p] = arr.astype(float)
-    return _Case(cost, gradients, analytic, work, changed, wrote, m)
+    return _Case(J, gradients, analytic, work, changed, wrote, m, how)
+
+
+def _snapshot(obj):
+    """A deep copy of a cache: nested tuples, lists and dicts of arrays."""
+    import copy
+    return copy.deepcopy(obj)
 
 
 # -- check my checker -------------------------------------------------------------------------
@@ -224,86 +216,86 @@ def _resolve(parameters, cost, gradients, forward_propagation, backward_propagat
 class CheckerReport:
     correct: bool
     on_exact: float                  # what the checker says for exact gradients
-    answers: dict                    # variant -> the difference the checker reported
+    answers: dict                    # variant -> the difference (or True/False) the checker reported
     numeric_ratio: float = None      # its numeric gradient / the true one, when one factor explains all
-    wrote_into_parameters: bool = False
-    one_sided: bool = False          # its answer is, to many digits, what (J(theta+eps) - J(theta)) / eps gives
+    wrote_into_parameters: bool = False  # it writes into the arrays it is given (no bug if it undoes it)
+    one_sided: bool = False          # its answers are, to many digits, those of (J(theta+eps) - J(theta)) / eps
     threshold: float = THRESHOLD
     diagnosis: list = field(default_factory=list)
+    read_as: str = ""                # where its answer came from: "returned", "printed", ...
+    left_changed: list = field(default_factory=list)  # arrays still changed after it returned
+    blind_to: str = ""               # a parameter whose gradient, doubled alone, it did not notice
+    fits: list = field(default_factory=list)          # formulas.Fit: every formula its answers match
+    expected: dict = field(default_factory=dict)      # variant -> what a correct checker says
+    central_exact: float = 0.0       # what central differences at eps = 1e-7 say on exact gradients
+    on_yours: float = None           # what it says about the learner's own gradients
 
     def __str__(self):
-        lines = ["your gradient checker, fed gradients the doctor knows:"]
-        expected = {"exact": "below 2e-07", "doubled": "0.3333333 (= 1/3)", "sign_flipped": "1.0000000"}
+        how = f" (read from what it {self.read_as.split(':')[0]})" if self.read_as else ""
+        lines = [f"your gradient checker, fed gradients the doctor knows{how}:"]
         for name, value in self.answers.items():
-            want = expected.get(name, f"{value_expected(name):.7f}" if name.startswith("divided") else "")
-            lines.append(f"  {name:<16} it says {_fmt(value):>11}   a correct checker says {want}")
+            want, ok = self._expected(name, value)
+            lines.append(f"  {name:<18} it says {_fmt(value):>11}   a correct checker says {want:<20} "
+                         + ("ok" if ok else "WRONG"))
+        lines.append("  (ok: what a correct checker says, to 3 decimals; later digits are rounding)")
         lines.append("verdict: " + ("your checker is right" if self.correct else "your checker is WRONG"))
         lines += [f"  - {d}" for d in self.diagnosis]
         return "\n".join(lines)
 
+    def _expected(self, name, value):
+        if isinstance(value, (bool, np.bool_)):
+            return str(name == "exact"), bool(value) == (name == "exact")
+        if name == "exact":  # at most 3 x what central differences give here, or below the threshold
+            limit = max(self.threshold, 3 * self.central_exact)
+            want = f"below {self.threshold:g}" if limit == self.threshold else f"about {_fmt(self.central_exact)} here"
+            return want, bool(value < limit)
+        want = self.expected.get(name, float("nan"))
+        label = {"doubled": " (1/3)", "sign_flipped": ""}.get(name, " ((m-1)/(m+1))" if name.startswith("div") else "")
+        return f"{want:.3f}{label}", bool(np.isfinite(value) and abs(value - want) < 1e-3 * max(1.0, want))
 
-def value_expected(name):
-    """The difference a correct checker reports for gradients divided by m (name 'divided_by_m=8')."""
-    m = float(name.split("=")[1])
-    return uniform_difference(1 / m)
+    def to_dict(self):
+        out = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "fits"}
+        out["diagnosis"] = [str(d) for d in self.diagnosis]
+        out["fits"] = [{"numeric": f.numeric, "formula": f.formula, "step": f.step, "c": f.c, "pairing": f.pairing}
+                       for f in self.fits]
+        return _finite_or_none(out)
 
 
 def _fmt(x):
-    return "None" if x is None else (f"{x:.7f}" if np.isfinite(x) and abs(x) >= 1e-4 else f"{x:.1e}")
-
-
-_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf", re.IGNORECASE)
-
-
-def _read_difference(returned, printed):
-    """The checker's difference: what it returned, or the number it printed (after 'difference')."""
-    value = returned[0] if isinstance(returned, (tuple, list)) and returned else returned
-    if isinstance(value, (bool, np.bool_, str, bytes)):
-        value = None  # a verdict or a message, not the difference: read what it printed instead
-    if value is not None:
-        try:
-            x = np.asarray(value, dtype=float)
-            if x.size == 1:
-                return float(x.reshape(()))
-        except (TypeError, ValueError):
-            pass
-    text = re.sub(r"\x1b\[[0-9;]*m", "", printed)
-    after = text.lower().rfind("difference")
-    numbers = _NUMBER.findall(text[after:] if after >= 0 else text)
-    if not numbers:
-        raise ValueError(f"your checker returned {type(returned).__name__} and printed no number: return "
-                         f"the difference itself (it printed {text.strip()[:80]!r})")
-    return float(numbers[0] if after >= 0 else numbers[-1])
+    if x is None or isinstance(x, (bool, np.bool_)):
+        return str(x)
+    return f"{x:.7f}" if np.isfinite(x) and abs(x) >= 1e-4 else f"{x:.1e}"
 
 
 def _run_checker(checker, parameters, gradients, read_only=False):
-    """Call checker(parameters, gradients) on copies; return (difference, wrote, changed)."""
+    """Call checker(parameters, gradients) on copies; return (answer, how, wrote, changed keys)."""
     copies = {k: np.array(v, copy=True) for k, v in parameters.items()}
     for v in copies.values():
         v.flags.writeable = not read_only
     out = io.StringIO()
     try:
         with contextlib.redirect_stdout(out):
-            returned = checker(copies, gradients)
+            returned = call(checker, "checker", copies, gradients)
     except ValueError as e:
         if read_only and "read-only" in str(e):
-            return None, True, False
-        raise ValueError(f"your checker raised ValueError: {e}") from e
-    except (Exception, SystemExit) as e:  # a learner's checker can fail in any way; say which, in one line
-        raise ValueError(f"your checker raised {type(e).__name__}: {e}") from e
-    changed = not all(np.array_equal(copies[k], parameters[k]) for k in parameters)
-    return _read_difference(returned, out.getvalue()), False, changed
+            return None, "", True, []
+        raise
+    changed = [k for k in parameters if not np.array_equal(copies[k], parameters[k], equal_nan=True)]
+    answer, how = read_answer(returned, out.getvalue())
+    return answer, how, False, changed
 
 
 @one_blas_thread()
 def check_checker(checker, parameters, cost, gradients, m=None, progress=None):
     """Feed the learner's gradient-check function gradients the doctor knows, and read its answers.
 
-    checker(parameters, gradients) -> difference (or prints 'difference = ...'), the way the course
-    calls it once X and Y are bound. cost(params) -> float is the learner's cost, from which the
-    doctor computes the exact gradient by its own careful central differences. gradients is the
-    learner's own gradient dict: it tells the doctor the learner's key names (and key order).
-    The variants: exact, doubled, sign-flipped and (with m) divided by m.
+    checker(parameters, gradients) -> difference (returned, printed, or True/False), the way the
+    course calls it once X and Y are bound. cost(params) -> float is the learner's cost, from
+    which the doctor computes the exact gradient by its own careful central differences, and the
+    cost at every point a checker's loop evaluates (formulas.py). gradients is the learner's own
+    gradient dict: it gives the key names (and key order), and the checker's answer on it is
+    reported too (report.on_yours). The variants: exact, doubled, sign-flipped, divided by m,
+    and one parameter's gradient doubled alone.
     """
     if not callable(checker):
         raise ValueError(f"checker must be your gradient-check function, got {type(checker).__name__}")
@@ -313,152 +305,86 @@ def check_checker(checker, parameters, cost, gradients, m=None, progress=None):
     check_epsilon(parameters, EPSILON)
     if m is not None and (isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1):
         raise ValueError(f"m must be the number of examples, a whole number >= 1, got {m!r}")
+    J = cost if isinstance(cost, _Cost) else _Cost(lambda p: scalar_cost(call(cost, "cost", p), "cost"))
     work = {k: np.array(v, copy=True) for k, v in parameters.items()}
     if callable(gradients):
-        gradients = _call(gradients, "gradients function", work)
+        gradients = call(gradients, "gradients function", work)
     matched = match_gradients(parameters, gradients)
-
-    def J(params):
-        return _scalar_cost(_call(cost, "cost", params), "cost")
-
-    exact, _, _ = numeric_gradient(J, work, list(parameters), epsilon=EXACT_EPSILON, progress=progress)
+    if J(work) != J(work):
+        raise ValueError("your cost gave two different values for the same parameters (something random in it, "
+                         "or NaN): the doctor cannot make exact gradients to feed your checker. Freeze it first.")
+    keys = list(parameters)
+    exact, _, _ = numeric_gradient(J, work, keys, epsilon=EXACT_EPSILON, progress=progress,
+                                   desc="exact gradients for your checker")
     if not all(np.all(np.isfinite(v)) for v in exact.values()):
         raise ValueError("your cost gives NaN or infinity near these parameters, so the doctor cannot make "
                          "exact gradients to feed your checker: fix the cost first (nnlib.check says where)")
 
-    def variant(factor):
-        out = dict(gradients)  # the learner's keys, in the learner's order
-        for p, g in matched.items():
-            out[g] = exact[p] * factor
-        return out
-
     factors = {"exact": 1.0, "doubled": 2.0, "sign_flipped": -1.0}
     if m and m > 1:
         factors[f"divided_by_m={m}"] = 1.0 / m
-    answers, wrote, changed = {}, False, False
-    on_exact, wrote, _ = _run_checker(checker, parameters, variant(1.0), read_only=True)
-    for name, factor in factors.items():
-        if name == "exact" and on_exact is not None:
-            answers[name] = on_exact
-            continue
-        answers[name], _, ch = _run_checker(checker, parameters, variant(factor))
-        changed = changed or ch
-    wrote = wrote or changed
-    report = CheckerReport(correct=False, on_exact=answers["exact"], answers=answers, wrote_into_parameters=wrote)
-    report.numeric_ratio = _infer_ratio(answers, factors)
-    if report.on_exact < 1e-2:
-        central, one_sided = _formula_fingerprints(J, parameters, exact)
-        report.one_sided = bool(abs(report.on_exact - one_sided) < 1e-6 * one_sided
-                                and abs(report.on_exact - central) > 1e-3 * central)
-    report.correct = bool(report.on_exact < THRESHOLD and abs(answers["doubled"] - 1 / 3) < 1e-3
-                          and abs(answers["sign_flipped"] - 1) < 1e-3 and not wrote and not report.one_sided)
-    report.diagnosis = _diagnose_checker(report, parameters, gradients, matched, exact, J)
+    norms = {p: float(np.linalg.norm(exact[p])) for p in keys}
+    total = float(np.linalg.norm(list(norms.values())))
+    alone = [p for p in keys if norms[p] >= 0.05 * total] or [max(keys, key=norms.get)]
+    only = alone[-1]  # the last parameter whose gradient is a sizeable part of the whole
+    scale = {name: {p: f for p in keys} for name, f in factors.items()}
+    scale[f"only_{matched[only]}_doubled"] = {p: 2.0 if p == only else 1.0 for p in keys}
+
+    def handed(name):
+        out = dict(gradients)  # the learner's keys, in the learner's order
+        for p, g in matched.items():
+            out[g] = exact[p] * scale[name][p]
+        return out
+
+    bar = Progress(len(scale) + 1, "running your checker", progress, unit="call")
+    try:
+        answers, changed = {}, []
+        first, how, wrote, _ = _run_checker(checker, parameters, handed("exact"), read_only=True)
+        for name in scale:
+            if name == "exact" and not wrote:
+                answers[name] = first
+            else:
+                answers[name], how, _, ch = _run_checker(checker, parameters, handed(name))
+                changed += [k for k in ch if k not in changed]
+            bar.step()
+        on_yours, _, _, _ = _run_checker(checker, parameters, gradients)
+        bar.step()
+    finally:
+        bar.close()
+    kinds = {isinstance(v, bool) for v in answers.values()}
+    if len(kinds) > 1:
+        raise ValueError(f"your checker answered some calls with a number and others with True/False ({answers}): "
+                         "return the difference every time")
+    variants = {name: [np.ravel(exact[p] * scale[name][p]) for p in keys] for name in scale}
+    prints = {} if kinds == {True} else formulas.fingerprints(J, work, keys, progress)
+    report = CheckerReport(correct=False, on_exact=answers["exact"], answers=answers, wrote_into_parameters=wrote,
+                           read_as=how, left_changed=changed, on_yours=on_yours)
+    if kinds == {False}:
+        _read_fits(report, variants, exact, keys, gradients, matched, prints, only)
+    report.correct, report.diagnosis = judge_checker(report)
     return report
 
 
-def _infer_ratio(answers, factors):
-    """c such that the checker's numeric gradient is c x the true one, if one c explains every answer."""
-    d = answers["exact"]
-    candidates = [1.0] if d < 1e-6 else [(1 - d) / (1 + d), (1 + d) / (1 - d) if d < 1 else np.inf, 0.0]
-    for c in candidates:
-        if not np.isfinite(c):
-            continue
-        predicted = {name: abs(f - c) / (abs(f) + abs(c)) if abs(f) + abs(c) > 0 else 0.0
-                     for name, f in factors.items()}
-        if all(abs(predicted[n] - answers[n]) < 1e-3 for n in factors):
-            return float(c)
-    return None
-
-
-def _diagnose_checker(report, parameters, gradients, matched, exact, J):
-    out, a = [], report.answers
-    c = report.numeric_ratio
-    if report.wrote_into_parameters:
-        out.append("certain: your checker writes into the parameter arrays it is given (given read-only "
-                   "copies, it failed at its first write): its perturbed 'copy' shares the arrays with the original "
-                   "(dict.copy() or a plain assignment copies the dict, not the arrays). The doctor "
-                   "gave it copies, so your own arrays were never touched.")
-    if report.one_sided:
-        out.append(f"certain: on exact gradients it says {_fmt(a['exact'])}, to many digits what the one-sided "
-                   "difference (J(theta+eps) - J(theta)) / eps gives. Its error shrinks only like eps (the "
-                   "central difference's like eps^2), so it can pass here and fail on another network: use "
-                   "(J(theta+eps) - J(theta-eps)) / (2 eps).")
-    if report.correct:
-        out.append(f"certain: your checker is right: {_fmt(a['exact'])} on exact gradients, 1/3 on doubled "
-                   "ones, 1 on sign-flipped ones.")
-        return out
-    if c is not None and abs(c - 0.5) < 1e-3:
-        out.append(f"certain: on exact gradients your checker says {_fmt(a['exact'])} and on doubled ones "
-                   f"{_fmt(a['doubled'])}: its numeric gradient is half the true one. Its +eps leaks into "
-                   "the parameters, so J(theta-eps) is evaluated at theta: a shallow copy (dict.copy() "
-                   "copies the dict, not its arrays), or an alias such as theta_plus = parameters_values "
-                   "or thetaminus = thetaplus without np.copy.")
-    elif c is not None and abs(c - 2.0) < 1e-3:
-        out.append("certain: its numeric gradient is twice the true one: it divides J(theta+eps) - "
-                   "J(theta-eps) by eps instead of 2 eps.")
-    elif c is not None and abs(c) < 1e-6:
-        out.append("certain: its numeric gradient is zero: J(theta+eps) = J(theta-eps), so the perturbed "
-                   "parameters never reach the cost (it evaluates the original parameters, or the same copy twice).")
-    elif c is not None and abs(c - 1.0) > 1e-3:
-        out.append(f"certain: its numeric gradient is {c:.6f} x the true one (a constant factor in its formula).")
-    elif c is None and _no_denominator(a, exact):
-        out.append(f"certain: its answers grow with the size of the gradient (doubled: {_fmt(a['doubled'])} = "
-                   f"||g||, sign-flipped: {_fmt(a['sign_flipped'])} = 2 ||g||): it reports ||grad - gradapprox|| "
-                   "without dividing by ||grad|| + ||gradapprox||.")
-    elif c is None:
-        order = _sorted_order_difference(parameters, gradients, matched, exact)
-        if order is not None and abs(order - a["exact"]) < 1e-3 * max(order, 1e-12):
-            out.append(f"certain: on exact gradients it says {_fmt(a['exact'])}, exactly what comparing the "
-                       "gradients flattened in sorted key order (dW1, dW2, ..., db1, ...) with the parameters "
-                       "in their own order (W1, b1, W2, ...) gives: entries are compared with the wrong "
-                       "partners. Flatten both in the same order.")
-        else:
-            said = ", ".join(f"{n} {_fmt(v)}" for n, v in a.items())
-            out.append(f"likely: its answers fit no single factor ({said}): "
-                       "it compares entries with the wrong partners, or uses other data (X, Y) than your cost, "
-                       "or its numeric gradient is wrong entry by entry.")
-    if a["exact"] < THRESHOLD and abs(a["doubled"] - 1 / 3) >= 1e-3:
-        out.append(f"certain: it says {_fmt(a['doubled'])} for doubled gradients, where a correct checker says "
-                   "1/3: it does not compare your gradients with the numeric ones (check what it reads from "
-                   "the gradients dict: the keys it selects, the parameters' order).")
-    return out
-
-
-def _no_denominator(answers, exact):
-    g = float(np.linalg.norm(np.concatenate([np.ravel(v) for v in exact.values()])))
-    return bool(g > 0 and abs(answers["doubled"] - g) < 1e-3 * g and abs(answers["sign_flipped"] - 2 * g) < 2e-3 * g)
-
-
-def _sorted_order_difference(parameters, gradients, matched, exact):
-    keys = list(parameters)
-    g_sorted = sorted(matched[p] for p in keys)
-    g_in_param_order = [matched[p] for p in keys]
-    if g_sorted == g_in_param_order:
-        return None
-    by_g = {matched[p]: exact[p] for p in keys}
-    a = np.concatenate([np.ravel(by_g[g]) for g in g_sorted])
-    n = np.concatenate([np.ravel(exact[p]) for p in keys])
-    return relative_difference(a, n) if a.size == n.size else None
-
-
-def _formula_fingerprints(J, parameters, exact):
-    """What a central and a one-sided difference at eps = 1e-7 say on exact gradients, computed the
-    way a learner's loop computes them. A learner's checker that uses either formula on the same cost
-    evaluates the very same J values, so its answer matches one of these to many digits."""
-    work = {k: np.array(v, copy=True) for k, v in parameters.items()}
-    J0, central, one_sided = J(work), [], []
-    for key in work:
-        for idx in np.ndindex(work[key].shape):
-            old = work[key][idx]
-            work[key][idx] = old + EPSILON
-            J_plus = J(work)
-            work[key][idx] = old - EPSILON
-            J_minus = J(work)
-            work[key][idx] = old
-            central.append((J_plus - J_minus) / (2 * EPSILON))
-            one_sided.append((J_plus - J0) / EPSILON)
-    g = np.concatenate([np.ravel(exact[k]) for k in work])
-    return relative_difference(g, np.array(central)), relative_difference(g, np.array(one_sided))
+def _read_fits(report, variants, exact, keys, gradients, matched, prints, only):
+    """Which formulas explain the answers, and what a correct checker says for each variant."""
+    g = [np.ravel(exact[p]) for p in keys]
+    order = sorted(keys, key=lambda p: str(matched[p]))
+    pairing = None if order == keys else {  # a checker that flattens the gradients in sorted key order
+        name: [np.concatenate([variants[name][keys.index(p)] for p in order])] for name in variants}
+    report.fits = formulas.fits(report.answers, variants, g, prints, pairing)
+    central = prints.get(("central", formulas.STEPS[0]), g)
+    right = [f.formula for f in report.fits if f.right]
+    formula = right[0] if right else "norm ratio"
+    report.expected = formulas.predict(formula, variants, central)
+    report.central_exact = float(report.expected["exact"])
+    alone, exact_answer = report.answers[f"only_{matched[only]}_doubled"], report.answers["exact"]
+    if not report.fits and exact_answer < 1e-3 and abs(alone - exact_answer) < 1e-3 \
+            and report.expected[f"only_{matched[only]}_doubled"] > 1e-2:
+        report.blind_to = str(only)  # a checker that seems right, until one gradient alone is wrong
+    c_fits = [f.c for f in report.fits if f.c is not None]
+    report.numeric_ratio = c_fits[0] if c_fits else (1.0 if right else None)
+    report.one_sided = any(f.numeric == "one-sided" for f in report.fits) and not any(
+        f.right and f.step for f in report.fits)
 
 
 # -- both at once ---------------------------------------------------------------------------
@@ -466,22 +392,24 @@ def _formula_fingerprints(J, parameters, exact):
 @dataclass
 class Triage:
     backprop: object           # CheckReport
-    checker: object = None     # CheckerReport, or None when no checker was given
+    checker: object = None     # CheckerReport, or None when no checker was given or it could not be judged
     on_your_gradients: float = None  # what the learner's checker says about the learner's gradients
     verdict: str = ""
     findings: list = field(default_factory=list)
+    checker_error: str = ""    # why the checker was not judged (it raised, it is too slow, ...)
+    all_good: bool = False     # backprop right and the checker right (or none given), nothing else found
 
     def to_dict(self):
-        from .checks import _finite_or_none
-        checker = None if self.checker is None else {
-            k: getattr(self.checker, k) for k in self.checker.__dataclass_fields__}
-        return _finite_or_none({"verdict": self.verdict, "findings": self.findings,
-                                "on_your_gradients": self.on_your_gradients,
-                                "backprop": self.backprop.to_dict(), "checker": checker})
+        return _finite_or_none({"verdict": self.verdict, "all_good": self.all_good,
+                                "findings": [str(f) for f in self.findings],
+                                "on_your_gradients": self.on_your_gradients, "checker_error": self.checker_error,
+                                "backprop": dict(self.backprop.to_dict(),
+                                                 diagnosis=[str(d) for d in self.backprop.diagnosis]),
+                                "checker": None if self.checker is None else self.checker.to_dict()})
 
     @property
     def found_a_bug(self):
-        return self.verdict != "all good" or bool(self.backprop.changed_cache_keys)
+        return not self.all_good
 
     def __str__(self):
         lines = [f"verdict: {self.verdict}"] + [f"  - {f}" for f in self.findings]
@@ -493,95 +421,83 @@ class Triage:
 
 @one_blas_thread()
 def triangulate(parameters, cost=None, gradients=None, checker=None, *, forward_propagation=None,
-                backward_propagation=None, X=None, Y=None, m=None, method="loop", progress=None):
+                backward_propagation=None, X=None, Y=None, m=None, layout=None, method="auto", progress=None,
+                checker_seconds=CHECKER_SECONDS):
     """Run nnlib's check on the learner's backprop and check the learner's checker; say where the bug is:
-    in backprop, in the checker, in both, or nowhere."""
-    case = _resolve(parameters, cost, gradients, forward_propagation, backward_propagation, X, Y, m)
-    backprop, changed = _check_case(case, method, progress=progress), case.changed_cache
+    in backprop, in the checker, in both, or nowhere. A checker whose judging would take more than
+    checker_seconds (estimated from the cost's speed: it loops over every entry, several times) is
+    not run; nor is one when the cost itself cannot be checked (random, NaN)."""
+    case = _resolve(parameters, cost, gradients, forward_propagation, backward_propagation, X, Y, m, layout)
+    backprop = _check_case(case, method, progress=progress)
     triage = Triage(backprop)
-    verdict_bp = "right" if backprop.passed else "WRONG"
-    triage.findings.append(f"backprop is {verdict_bp}: nnlib's check gives {_fmt(backprop.difference)} "
-                           f"(threshold {backprop.threshold:g}).")
-    if not backprop.passed:
-        triage.findings += [d for d in backprop.diagnosis if "agrees" not in d][:3]
-    if changed:
-        triage.findings.append(f"backward writes into the cache ({', '.join(changed)}): "
-                               + ("harmless here, since nothing reads it afterwards, but dangerous anywhere "
-                                  "the cache is read again" if backprop.passed else
-                                  "and a later step reads the damaged entry") + ".")
-    if checker is not None and backprop.nonfinite:
-        triage.findings.append("your checker was not judged: with a NaN or infinite cost the doctor cannot "
-                               "make exact gradients to feed it. Fix the cost first.")
-    elif checker is not None:
-        triage.checker = check_checker(checker, case.work, case.cost, case.gradients, m=case.m, progress=progress)
-        triage.on_your_gradients, _, _ = _run_checker(checker, case.work, case.gradients)
-        triage.findings.append(f"your checker is {'right' if triage.checker.correct else 'WRONG'}: on exact "
-                               f"gradients it says {_fmt(triage.checker.on_exact)}; on your gradients it says "
-                               f"{_fmt(triage.on_your_gradients)}.")
-        triage.findings += [d for d in triage.checker.diagnosis if not d.startswith("certain: your checker is right")]
-    checker_ok = triage.checker is None or triage.checker.correct
-    triage.verdict = {(True, True): "all good", (False, True): "bug in backprop",
-                      (True, False): "bug in the checker", (False, False): "bugs in both"}[
-        (backprop.passed, checker_ok)]
-    if changed and triage.verdict == "all good":
-        triage.verdict = "gradients right, but backward writes into its cache"
+    unreadable = backprop.nonfinite and any(x.startswith("the cost") for x in backprop.nonfinite) \
+        or not backprop.cost_repeatable
+    if unreadable:
+        triage.findings.append("backprop cannot be judged: the cost itself " + (
+            "is not repeatable." if not backprop.cost_repeatable else "gives NaN or infinity."))
+        triage.findings += backprop.diagnosis
+    else:
+        sampled = backprop.method in ("sampled", "directional")
+        state = ("likely right" if sampled else "right") if backprop.passed else "WRONG"
+        triage.findings.append(f"backprop is {state}: nnlib's check gives {_fmt(backprop.difference)} "
+                               f"(threshold {backprop.threshold:g})"
+                               + (f" on {backprop.checked:,} of {backprop.entries:,} entries." if sampled else "."))
+        triage.findings += [d for d in backprop.diagnosis if d.claim != ("agrees",)][:4]
+    if checker is not None:
+        _judge(triage, case, checker, unreadable, checker_seconds, progress)
+    triage.verdict, triage.all_good = _verdict(triage, unreadable)
     return triage
 
 
-# -- a learner's file, for `python -m nnlib check my_network.py` ------------------------------
+def _judge(triage, case, checker, unreadable, seconds_allowed, progress):
+    if unreadable:
+        triage.checker_error = "not judged: with a cost that is random or NaN the doctor cannot make exact gradients"
+        triage.findings.append(f"your checker was {triage.checker_error}. Fix the cost first.")
+        return
+    n = case.entries
+    seconds = case.cost.seconds * n * (2 * 7 + 2 * (len(formulas.STEPS) + 2))  # 7 runs of its loop, and the doctor's
+    if seconds > seconds_allowed:
+        triage.checker_error = (f"not run: judging it runs its loop over all {n:,} entries about 7 times, some "
+                                f"{_duration(seconds)} here; judge it on a small network (the course's test case), or "
+                                "raise checker_seconds (--checker-seconds)")
+        triage.findings.append(f"your checker was {triage.checker_error}.")
+        return
+    try:
+        triage.checker = check_checker(checker, case.work, case.cost, case.gradients, m=case.m, progress=progress)
+    except ValueError as e:
+        triage.checker_error = str(e)
+        triage.findings.append(f"your checker could not be judged: {e}")
+        return
+    triage.on_your_gradients = triage.checker.on_yours
+    ck = triage.checker
+    triage.findings.append(f"your checker is {'right' if ck.correct else 'WRONG'}: on exact gradients it says "
+                           f"{_fmt(ck.on_exact)}; on your gradients it says {_fmt(ck.on_yours)}.")
+    triage.findings += [d for d in ck.diagnosis if d.claim != ("checker right",)]
 
-COURSE_NAMES = {
-    "forward": ("forward_propagation_n", "forward_propagation"),
-    "backward": ("backward_propagation_n", "backward_propagation"),
-    "checker": ("gradient_check_n", "gradient_check"),
-    "data": ("gradient_check_n_test_case", "gradient_check_test_case", "test_case"),
-}
+
+def _verdict(triage, unreadable):
+    """(verdict, all good?) from what was judged."""
+    bp = triage.backprop
+    if unreadable:
+        return ("no verdict: your cost is not repeatable" if not bp.cost_repeatable else
+                "no verdict: your cost gives NaN or infinity"), False
+    sampled = bp.method in ("sampled", "directional")
+    if triage.checker_error:
+        part = ("backprop likely right" if sampled else "backprop right") if bp.passed else "bug in backprop"
+        why = "was not run" if "not run" in triage.checker_error else "could not be judged"
+        return f"{part}; your checker {why}", False
+    checker_ok = triage.checker is None or triage.checker.correct
+    verdict = {(True, True): "all good", (False, True): "bug in backprop",
+               (True, False): "bug in the checker", (False, False): "bugs in both"}[(bp.passed, checker_ok)]
+    if verdict == "all good" and bp.changed_cache_keys:
+        return "gradients right, but backward writes into its cache", False
+    if verdict == "all good" and (bp.cost_writes or not bp.params_unchanged):
+        return "gradients right, but your code writes into its parameters", False
+    if verdict == "all good" and sampled:
+        return f"likely all good: {bp.checked:,} of {bp.entries:,} entries checked", True
+    return verdict, verdict == "all good"
 
 
 def load_learner_file(path, forward=None, backward=None, checker=None, data=None):
-    """Import a learner's .py file and find its functions by the course's names (or the names given).
-
-    Returns keyword arguments for triangulate(). Raises ValueError with one line on anything
-    unusable: a missing file or function, an import error, a data function that does not return
-    (X, Y, parameters).
-    """
-    import importlib.util
-    import sys
-    from pathlib import Path
-
-    path = Path(path)
-    if not path.is_file() or path.suffix != ".py":
-        raise ValueError(f"{path}: no such Python file")
-    spec = importlib.util.spec_from_file_location(f"learner_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(path.resolve().parent))  # the learner's own helper modules, next to it
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):
-            spec.loader.exec_module(module)
-    except (Exception, SystemExit) as e:  # whatever the learner's file raises on import, in one line
-        raise ValueError(f"could not import {path.name}: {type(e).__name__}: {e}") from e
-    finally:
-        sys.path.remove(str(path.resolve().parent))
-    given = {"forward": forward, "backward": backward, "checker": checker, "data": data}
-    found = {}
-    for role, names in COURSE_NAMES.items():
-        candidates = [given[role]] if given[role] else list(names)
-        hit = next((n for n in candidates if callable(getattr(module, n, None))), None)
-        if hit is None and role != "checker":
-            raise ValueError(f"{path.name} has no function {' or '.join(candidates)} (name it with "
-                             f"--{role} NAME)")
-        found[role] = getattr(module, hit) if hit else None
-    with contextlib.redirect_stdout(io.StringIO()):
-        data = _call(found["data"], f"{found['data'].__name__}()")
-    if not (isinstance(data, tuple) and len(data) == 3):
-        raise ValueError(f"{found['data'].__name__}() must return (X, Y, parameters), got {type(data).__name__}")
-    X, Y, parameters = data
-    if not isinstance(parameters, dict):
-        raise ValueError(f"{found['data'].__name__}() must return (X, Y, parameters) with parameters a dict, "
-                         f"got {type(parameters).__name__}")
-    kwargs = dict(parameters=parameters, forward_propagation=found["forward"],
-                  backward_propagation=found["backward"], X=X, Y=Y)
-    if found["checker"] is not None:
-        learner_checker = found["checker"]
-        kwargs["checker"] = lambda p, g: learner_checker(p, g, X, Y)
-    return kwargs
+    """Keyword arguments for triangulate() from a learner's file (learner.load_file)."""
+    return load_file(path, forward, backward, checker, data)
