@@ -14,7 +14,8 @@ answer (`nnlib.exercises`). These are plain functions, so the tests can grade th
 
 import numpy as np
 
-from nnlib.course import dictionary_to_vector, forward_propagation_n, gradients_to_vector, vector_to_dictionary
+from nnlib import course
+from nnlib.course import forward_propagation_n, gradients_to_vector, vector_to_dictionary
 
 # ---- notebook 1 -------------------------------------------------------------------------
 
@@ -65,6 +66,13 @@ def backward_propagation(X, Y, cache):
 
 # ---- notebook 3 -------------------------------------------------------------------------
 
+def dictionary_to_vector(parameters):
+    """The course's helper, as notebooks 3 and 6 define it: (theta, keys), theta every parameter in
+    one column (W1, b1, ..., b3), keys[i] the parameter that theta[i] belongs to."""
+    theta = course.dictionary_to_vector(parameters)
+    return theta, [key for key in course.KEYS for _ in range(parameters[key].size)]
+
+
 def gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7):
     """The course's vector-style check on its 4 -> 5 -> 3 -> 1 network (nnlib.course).
 
@@ -72,7 +80,7 @@ def gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7):
     theta - eps e_i, each on its own copy of theta; then the relative difference
     ||grad - gradapprox|| / (||grad|| + ||gradapprox||). Returns the difference.
     """
-    parameters_values = dictionary_to_vector(parameters)
+    parameters_values, _ = dictionary_to_vector(parameters)
     grad = gradients_to_vector(gradients)
     num_parameters = parameters_values.shape[0]
     gradapprox = np.zeros((num_parameters, 1))

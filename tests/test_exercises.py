@@ -2,6 +2,7 @@
 (without raising), and typical wrong answers get the message that names their mistake."""
 
 import importlib.util
+import re
 import sys
 from pathlib import Path
 
@@ -18,6 +19,10 @@ solutions = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(solutions)
 
 
+def exits(*args, **kwargs):
+    sys.exit()  # the line the feedback quotes: it must not hold the phrases the tests look for
+
+
 def stub(*args, **kwargs):
     # YOUR CODE HERE
     raise NotImplementedError
@@ -30,8 +35,10 @@ def returns_none(*args, **kwargs):
 def assert_fails_with(feedback, *phrases):
     text = str(feedback)
     assert not feedback.passed, text
+    # the learner's line that raised is quoted; a test's own line (a lambda with its phrases) must not count
+    own = re.sub(r"at the line `.*?`\)", "at the line `...`)", text)
     for phrase in phrases:
-        assert phrase in text, f"{phrase!r} not in:\n{text}"
+        assert phrase in own, f"{phrase!r} not in:\n{text}"
 
 
 # ---- 1.1 softmax ----------------------------------------------------------------------------
@@ -79,14 +86,33 @@ def softmax_typo(Z):
     return E / E.sum(axis=0, keepdim=True)
 
 
+def softmax_min_shift(Z):
+    E = np.exp(Z - Z.min(axis=0, keepdims=True))
+    return E / E.sum(axis=0, keepdims=True)
+
+
+def softmax_mean_shift(Z):
+    E = np.exp(Z - Z.mean(axis=0, keepdims=True))
+    return E / E.sum(axis=0, keepdims=True)
+
+
 @pytest.mark.parametrize("wrong, phrases", [
     (softmax_no_shift, ["(1000, 1001, 999)", "overflows float64", "Subtract the column's largest entry"]),
+    (softmax_min_shift, ["(-800, 0, 800)", "nan", "anything but the column's LARGEST entry", "e^800 overflows"]),
+    (softmax_mean_shift, ["(-800, 0, 800)", "nan", "its mean", "subtract each column's max"]),
+    (lambda Z: solutions.softmax(Z).astype(np.float32), ["is float32: keep float64"]),
+    (lambda Z: solutions.softmax(Z).tolist(), ["is a Python list of 10 items, not a NumPy array"]),
+    (lambda Z: (solutions.softmax(Z), Z), ["is a Python tuple of 2 items", "return the array alone"]),
+    (lambda Z: solutions.softmax(Z).T, ["has shape (8, 10)", "the transpose's shape"]),
+    (lambda Z: print(solutions.softmax(Z)), ["your softmax prints '[[", "but returns None"]),
+    (exits, ["called exit() or sys.exit() (in exits, at the line", "return ...` instead"]),
     (softmax_rows, ["each ROW of your result sums to 1", "axis 0"]),
     (softmax_whole_array, ["your whole array sums to 1"]),
     (softmax_global_max, ["WHOLE array", "each column's own max"]),
     (softmax_in_place, ["your softmax changed its input: 80 of the 80 entries"]),
     (softmax_typo, ["raised TypeError", "keepdim"]),
-], ids=lambda x: getattr(x, "__name__", ""))
+], ids=["no_shift", "min_shift", "mean_shift", "float32", "list", "tuple", "transposed", "prints", "exits",
+        "rows", "whole_array", "global_max", "in_place", "typo"])
 def test_softmax_wrong_answers_get_their_message(wrong, phrases):
     assert_fails_with(exercises.check_softmax(wrong), "Exercise 1.1 (softmax): not right yet.", *phrases)
 
@@ -122,6 +148,50 @@ def test_compute_cost_wrong_answers_get_their_message(wrong, phrases):
                       *phrases)
 
 
+@pytest.mark.parametrize("wrong, phrases", [
+    (lambda AL, Y: -np.sum(Y * np.log(AL), keepdims=True) / Y.shape[1],
+     ["a NumPy array of shape (1, 1), not a number", "float(cost)", "Its one entry is the right value"]),
+    (lambda AL, Y: np.array([-np.sum(Y * np.log(AL)) / Y.shape[1]]), ["a NumPy array of shape (1,), not a number"]),
+    (lambda AL, Y: [-np.sum(Y * np.log(AL)) / Y.shape[1]], ["returned a list", "not a list holding it"]),
+    (lambda AL, Y: int(-np.sum(Y * np.log(AL)) / Y.shape[1]), ["the whole number 3 (int)", "Return the float"]),
+    (lambda AL, Y: round(float(-np.sum(Y * np.log(AL)) / Y.shape[1]), 4), ["3.0067: the right cost",
+                                                                           "rounded to 4 decimals"]),
+    (lambda AL, Y: -(1 / Y.shape[1]) * np.dot(np.log(AL).T, Y), ["shape (8, 8)", "only its diagonal"]),
+    (lambda AL, Y: print(-np.sum(Y * np.log(AL)) / Y.shape[1]), ["prints '3.00671", "but returns None"]),
+], ids=["array_1x1", "array_1", "list", "int", "rounded", "matrix_product", "prints"])
+def test_compute_cost_that_is_no_plain_number_is_told_what_it_is(wrong, phrases):
+    assert_fails_with(exercises.check_compute_cost(wrong), "Exercise 1.2 (compute_cost): not right yet.", *phrases)
+
+
+def test_compute_cost_as_an_array_of_shape_empty_tuple_is_one_number():
+    feedback = exercises.check_compute_cost(lambda AL, Y: np.array(-np.sum(Y * np.log(AL)) / Y.shape[1]))
+    assert feedback.passed and "a NumPy array of shape ()" in str(feedback), str(feedback)
+    assert "a float" in str(exercises.check_compute_cost(solutions.compute_cost))
+
+
+@pytest.mark.parametrize("eps", [1e-6, 1e-7, 1e-8, 1e-9])
+def test_compute_cost_with_a_guard_in_the_log_names_it_with_digits_that_differ(eps):
+    feedback = exercises.check_compute_cost(lambda AL, Y: float(-np.sum(Y * np.log(AL + eps)) / Y.shape[1]))
+    text = str(feedback)
+    assert_fails_with(feedback, f"log(AL + {eps:g})", "instead of", "leave the guard out")
+    got, want = re.search(r"your cost is (\S+) instead of (\S+),", text).groups()
+    assert got != want  # enough digits to see the difference
+
+
+def test_compute_cost_guard_1e_8_quotes_the_numbers_it_rests_on():
+    # 3.0067138468 against 3.0067142617: 8 digits tell them apart, far from any rounding boundary
+    feedback = exercises.check_compute_cost(lambda AL, Y: float(-np.sum(Y * np.log(AL + 1e-8)) / Y.shape[1]))
+    assert_fails_with(feedback, "your cost is 3.0067138 instead of 3.0067143", "4.1e-07 less", "1e-08",
+                      "by 3.6e-07 (relative), more than a gradient check allows")
+
+
+def test_compute_cost_that_differs_in_another_way_prints_enough_digits():
+    feedback = exercises.check_compute_cost(lambda AL, Y: float(-np.sum(Y * np.log(AL)) / Y.shape[1]) * (1 + 3e-9))
+    got, want = re.search(r"your cost is (\S+); the averaged cross-entropy of these AL and Y is (\S+) ",
+                          str(feedback)).groups()
+    assert not feedback.passed and got != want, str(feedback)
+
+
 # ---- 2.1 relu_deriv -------------------------------------------------------------------------
 
 def test_relu_deriv_solution_passes():
@@ -154,9 +224,17 @@ def relu_deriv_alias(Z):
     (lambda Z: np.maximum(0, Z), ["ReLU(Z) itself, not its derivative"]),
     (lambda Z: (Z >= 0).astype(float), ["at z = 0 you return 1"]),
     (lambda Z: (Z <= 0).astype(float), ["swapped"]),
-], ids=["in_place", "alias", "relu_itself", "ge_zero", "swapped"])
+    (lambda Z: np.heaviside(Z, 0.5), ["at z = 0 you return 0.5", "everywhere else you are right"]),
+    (lambda Z: (Z > 0).astype(float).tolist(), ["Python list"]),
+], ids=["in_place", "alias", "relu_itself", "ge_zero", "swapped", "half_at_zero", "list"])
 def test_relu_deriv_wrong_answers_get_their_message(wrong, phrases):
     assert_fails_with(exercises.check_relu_deriv(wrong), "Exercise 2.1 (relu_deriv): not right yet.", *phrases)
+
+
+@pytest.mark.parametrize("mask", [lambda Z: Z > 0, lambda Z: np.int64(Z > 0), lambda Z: (Z > 0).astype(np.float32)],
+                         ids=["bool", "int64", "float32"])
+def test_relu_deriv_mask_in_any_exact_dtype_passes(mask):
+    assert exercises.check_relu_deriv(mask).passed
 
 
 # ---- 2.2 backward_propagation (checked by the doctor) ---------------------------------------
@@ -219,14 +297,14 @@ def test_backward_propagation_calling_an_unanswered_relu_deriv_says_so():
 
 
 @pytest.mark.parametrize("mistake, phrases", [
-    (dict(one_over_m_in_dZ2=True), ["1/m = 1/16 of the true one: the 1/m is applied twice", "r = 0.062500"]),
+    (dict(one_over_m_in_dZ2=True), ["1/m = 1/16 of the true one: the 1/m is applied twice"]),
     (dict(one_over_m_in_dW=False), ["m = 16 times too large: the 1/m of the averaged cost is missing"]),
-    (dict(sign=-1.0), ["wrong sign", "not Y - A2", "r = -1.000000"]),
+    (dict(sign=-1.0), ["wrong sign", "not Y - A2"]),
     (dict(in_place_on="A1"), ["entries of A1 became 0/1", "The check passes all the same"]),
-    (dict(in_place_on="A1", nnlib_order=True), ["entries of A1 became 0/1",
-                                                "db2 is right but dW2 is not", "damaged before dW2 read it"]),
+    (dict(in_place_on="A1", nnlib_order=True), ["entries of A1 became 0/1", "dW2 fails", "while db2, made from "
+                                                "the same dZ2, is right", "damaged in the cache before dW2 read it"]),
     (dict(in_place_on="Z1"), ["160 of the 160 entries of Z1 became 0/1", "The check passes all the same"]),
-    (dict(relu_mask=False), ["dW2 and db2 are right, dW1 and db1 are not",
+    (dict(relu_mask=False), ["dW1 and db1 both fail, by different amounts", "your dZ1 is wrong",
                              "non-zero at 102 entries where Z1 <= 0"]),
 ], ids=["1/m_twice", "1/m_missing", "sign_flipped", "in_place_A1_course_order", "in_place_A1_nnlib_order",
         "in_place_Z1", "no_relu_mask"])
@@ -235,6 +313,59 @@ def test_backward_propagation_wrong_answers_get_the_doctors_diagnosis(mistake, p
                                                     method="sampled")
     assert_fails_with(feedback, "Exercise 2.2 (backward_propagation): not right yet.", *phrases)
     assert "The doctor's report (nnlib.check)" in str(feedback)
+
+
+def scaled(factors, drop=()):
+    """The reference backward with some gradients multiplied by a factor, and some keys left out."""
+    def backward_propagation(X, Y, cache):
+        grads = solutions.backward_propagation(X, Y, cache)
+        grads = {k: v * factors.get(k, 1.0) for k, v in grads.items() if k not in drop}
+        return grads
+    return backward_propagation
+
+
+@pytest.mark.parametrize("factors, drop, phrases, absent", [
+    ({"db1": 16.0}, (), ["db1 fails (ratio 16: m = 16 times the true one", "while dW1, made from the same dZ1, "
+                         "is right", "your dZ1 equals", "the line that makes db1"], ["dW1 fails", "dW1 and db1"]),
+    ({"dW1": 2.0}, (), ["dW1 fails (ratio 2: 2 times the true one)", "while db1, made from the same dZ1, is right",
+                        "the line that makes dW1 = (1/m) dZ1 X^T"], ["db1 fails", "dW1 and db1"]),
+    ({"dW1": 2.0, "db1": 2.0}, (), ["dW1 and db1 are both 2 times the true ones", "your dZ1 equals",
+                                    "on the lines that make dW1 and db1"], ["dW2", "db2"]),
+    ({"dW1": 2.0, "db1": 2.0}, ("dZ1",), ["dW1 and db1 are both 2 times the true ones", "most likely in dZ1"], []),
+    ({"dW1": 2.0, "db1": 3.0}, (), ["dW1 and db1 both fail, by different amounts (ratios 2 and 3)",
+                                    "your dZ1 equals"], []),
+    ({"db2": 16.0}, (), ["db2 fails (ratio 16", "while dW2, made from the same dZ2, is right",
+                         "your dZ2 equals A2 - Y"], ["db1", "dW1"]),
+    ({"dW2": 1 / 16, "db2": 1 / 16}, (), ["dW2 and db2 are both 1/m = 1/16 of the true ones: the 1/m is applied "
+                                         "twice there"], ["dW1", "db1"]),
+], ids=["db1_only", "dW1_only", "layer1_same_factor", "layer1_same_factor_no_dZ1", "layer1_two_factors",
+        "db2_only", "layer2_1/m_twice"])
+def test_backward_propagation_names_exactly_the_gradients_that_fail(factors, drop, phrases, absent):
+    feedback = exercises.check_backward_propagation(scaled(factors, drop), forward_propagation, method="sampled")
+    assert_fails_with(feedback, *phrases)
+    own = str(feedback).split("The doctor's report")[0]  # the feedback's own lines, not the doctor's
+    for phrase in absent + ["step from dZ2 to dZ1"]:
+        assert phrase not in own, f"{phrase!r} in:\n{own}"
+
+
+@pytest.mark.parametrize("wrong, phrases", [
+    (lambda g: {**g, "db1": g["db1"] * np.nan}, ["NaN or infinity: db1 in 10 of its 10 entries",
+                                                 "(dW1, dW2, db2 are finite)"]),
+    (lambda g: {k: v.astype(np.float32) for k, v in g.items()}, ["dW1 is float32: keep float64"]),
+    (lambda g: {k: v.tolist() for k, v in g.items()}, ["dW1 is a Python list"]),
+    (lambda g: {**g, "db1": None}, ["db1 is None"]),
+    (lambda g: {**g, "db1": g["db1"].ravel()}, ["db1 has shape (10,); it must have shape (10, 1)"]),
+    (lambda g: {k[1:]: v for k, v in g.items() if k[1] in "Wb"}, ["no 'dW1', 'db1', 'dW2', 'db2'",
+                                                                   "Name each gradient 'd' + its parameter's name"]),
+    (lambda g: (g["dW1"], g["db1"], g["dW2"], g["db2"]), ["returned a tuple; return a dict"]),
+    (lambda g: print(g), ["prints", "but returns None"]),
+    (exits, ["called exit() or sys.exit() (in exits"]),
+], ids=["nan_in_db1", "float32", "lists", "None", "no_keepdims", "keys_like_params", "tuple", "prints", "exits"])
+def test_backward_propagation_that_returns_no_proper_gradients_is_told_what_they_are(wrong, phrases):
+    def backward_propagation(X, Y, cache):
+        return wrong(solutions.backward_propagation(X, Y, cache))
+    assert_fails_with(exercises.check_backward_propagation(backward_propagation, forward_propagation),
+                      "Exercise 2.2 (backward_propagation): not right yet.", *phrases)
 
 
 def test_backward_propagation_with_a_changed_forward_says_to_rerun_it():
@@ -295,17 +426,89 @@ def test_gradient_check_n_blank_is_not_answered(blank):
 
 
 @pytest.mark.parametrize("mistake, phrases", [
-    (dict(copy_plus="alias"), ["entries 1 and 2 are both moved by +epsilon", "np.copy",
-                               "it says   0.3333334", "half the true one"]),
+    (dict(copy_plus="alias"), ["entries 1 and 2 are both moved by +epsilon", "np.copy"]),
     (dict(copy_plus="view"), ["entries 1 and 2 are both moved by +epsilon", "parameters_values[:]"]),
     (dict(reset_minus=False), ["entries 1 and 2 are both moved by -epsilon", "never undone"]),
     (dict(central=False), ["48 times for 47 entries", "one-sided difference"]),
-    (dict(two_eps=False), ["right points", "twice the true one", "instead of 2 eps"]),
+    (dict(two_eps=False), ["right points", "turning those values into the difference"]),
     (dict(denominator=False), ["||grad - gradapprox|| alone", "Divide it by ||grad|| + ||gradapprox||"]),
 ], ids=["alias", "view_[:]", "thetaminus_not_reset", "one_sided", "divided_by_eps", "no_denominator"])
 def test_gradient_check_n_wrong_answers_get_their_message(mistake, phrases):
     feedback = exercises.check_gradient_check_n(learner_checker(**mistake))
     assert_fails_with(feedback, "Exercise 3.1 (gradient_check_n): not right yet.", *phrases)
+
+    assert "The checker doctor (nnlib.check_checker):" in str(feedback)
+
+
+def checker_in(namespace, unpack):
+    """A correct course-style checker whose globals are `namespace`, using theta as `unpack` says."""
+    source = f"""
+def gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7):
+    {'theta, _' if unpack else 'theta'} = dictionary_to_vector(parameters)
+    grad = gradients_to_vector(gradients)
+    gradapprox = np.zeros((theta.shape[0], 1))
+    for i in range(theta.shape[0]):
+        thetaplus = np.copy(theta)
+        thetaplus[i, 0] += epsilon
+        thetaminus = np.copy(theta)
+        thetaminus[i, 0] -= epsilon
+        J_plus, _ = forward_propagation_n(X, Y, vector_to_dictionary(thetaplus))
+        J_minus, _ = forward_propagation_n(X, Y, vector_to_dictionary(thetaminus))
+        gradapprox[i] = (J_plus - J_minus) / (2 * epsilon)
+    return np.linalg.norm(grad - gradapprox) / (np.linalg.norm(grad) + np.linalg.norm(gradapprox))
+"""
+    exec(source, namespace)
+    return namespace["gradient_check_n"]
+
+
+def notebook_namespace(notebook):
+    """What notebook 3 or 6 gives a learner's checker: np, nnlib.course's helpers, and the notebook's own
+    dictionary_to_vector (its one cell that defines it)."""
+    space = {"np": np, "course": course, **{name: getattr(course, name) for name in (
+        "forward_propagation_n", "gradients_to_vector", "vector_to_dictionary")}}
+    cells = nbformat.read(ROOT / "notebooks" / notebook, as_version=4).cells
+    source = [c.source for c in cells if c.cell_type == "code" and "def dictionary_to_vector(" in c.source]
+    assert len(source) == 1, notebook
+    exec(source[0], space)
+    return space
+
+
+@pytest.mark.parametrize("notebook", ["03-gradient-checking.ipynb", "06-check-your-own-code.ipynb"])
+def test_a_checker_written_in_notebook_3_runs_in_notebook_3_and_6(notebook):
+    X, Y, parameters = course.test_case()
+    gradients = course.backward_propagation_n(X, Y, course.forward_propagation_n(X, Y, parameters)[1])
+    theta, keys = notebook_namespace(notebook)["dictionary_to_vector"](parameters)  # the course's (theta, keys)
+    assert theta.shape == (47, 1) and len(keys) == 47 and keys[0] == "W1" and keys[-1] == "b3"
+    checker = checker_in(notebook_namespace(notebook), unpack=True)
+    assert checker(parameters, gradients, X, Y) < 2e-7
+    assert exercises.check_gradient_check_n(checker).passed
+
+
+def test_gradient_check_n_that_takes_the_pair_for_theta_is_told_to_unpack_it():
+    feedback = exercises.check_gradient_check_n(checker_in(notebook_namespace("03-gradient-checking.ipynb"),
+                                                           unpack=False))
+    assert_fails_with(feedback, "dictionary_to_vector returns two things, (theta, keys)",
+                      "`theta, _ = dictionary_to_vector(parameters)`", "with that one change your function runs")
+
+
+def test_gradient_check_n_that_unpacks_a_theta_only_helper_is_told_so():
+    space = {**notebook_namespace("03-gradient-checking.ipynb"), "dictionary_to_vector": course.dictionary_to_vector}
+    feedback = exercises.check_gradient_check_n(checker_in(space, unpack=True))
+    assert_fails_with(feedback, "returns theta alone, and your code unpacks two things from it")
+
+
+def test_gradient_check_n_that_also_evaluates_j_at_theta_is_told_so_when_it_passes():
+    feedback = exercises.check_gradient_check_n(learner_checker())  # J at theta once, before its loop
+    assert feedback.passed and "(and 1 time at theta itself)" in str(feedback), str(feedback)
+    assert "at theta itself" not in str(exercises.check_gradient_check_n(solutions.gradient_check_n))
+
+
+def test_gradient_check_n_whose_cost_calls_are_partly_untraced_gets_no_claim_about_them():
+    def gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7):
+        forward_propagation_n(X, Y, parameters)  # traced; the solution's 94 calls go through its own globals
+        return solutions.gradient_check_n(parameters, gradients, X, Y, epsilon)
+    feedback = exercises.check_gradient_check_n(gradient_check_n)
+    assert feedback.passed and "was not traced" in str(feedback), str(feedback)
 
 
 # ---- 5.1 and 5.2 dropout -------------------------------------------------------------------
@@ -385,11 +588,40 @@ def test_dropout_backward_blank_is_not_answered():
     (dict(divide=0), ["keep_prob = 0.8 times the true ones", "divide by keep_prob"]),
     (dict(divide=2), ["1/keep_prob = 1.25 times too large"]),
     (dict(mask="seeded"), ["another mask than the forward pass's", "Use the D1 from the cache"]),
-    (dict(mask="fresh"), ["two calls on the same cache gave different gradients", "draws a new mask"]),
+    (dict(mask="fresh"), ["two calls on the same cache gave different dW1, db1", "most likely a new mask"]),
 ], ids=["no_1/keep_prob", "1/keep_prob_twice", "own_mask", "fresh_mask_each_call"])
 def test_dropout_backward_wrong_answers_get_their_message(mistake, phrases):
     feedback = exercises.check_dropout_backward(learner_dropout_backward(**mistake), method="sampled")
     assert_fails_with(feedback, "Exercise 5.2 (backward_propagation_with_dropout): not right yet.", *phrases)
+
+
+def test_dropout_backward_that_writes_into_the_mask_is_not_said_to_write_a_derivative():
+    def backward_propagation_with_dropout(X, Y, cache, keep_prob):
+        grads = solutions.backward_propagation_with_dropout(X, Y, cache, keep_prob)
+        cache[1][:] = 1.0  # D1 is 0/1 before and after: no sign of a derivative
+        return grads
+    feedback = exercises.check_dropout_backward(backward_propagation_with_dropout, method="sampled")
+    assert_fails_with(feedback, "32 of the 160 entries of D1 were changed")
+    assert "became 0/1" not in str(feedback)
+
+
+def test_dropout_forward_that_writes_into_its_input_or_returns_float32_is_told_so():
+    def writes(X, parameters, keep_prob, rng):
+        parameters["W1"] *= 1.0 + 1e-3
+        return solutions.forward_propagation_with_dropout(X, parameters, keep_prob, rng)
+
+    def float32(X, parameters, keep_prob, rng):
+        A2, cache = solutions.forward_propagation_with_dropout(X, parameters, keep_prob, rng)
+        return A2.astype(np.float32), cache
+    assert_fails_with(exercises.check_dropout_forward(writes), "changed its input W1: 7840 of its 7840 entries")
+    assert_fails_with(exercises.check_dropout_forward(float32), "the A2 you return is float32: keep float64")
+
+
+def test_dropout_forward_with_a_list_cache_or_a_bool_mask_passes():
+    def as_list(X, parameters, keep_prob, rng):
+        A2, cache = solutions.forward_propagation_with_dropout(X, parameters, keep_prob, rng)
+        return A2, [cache[0], cache[1].astype(bool), *cache[2:]]
+    assert exercises.check_dropout_forward(as_list).passed
 
 
 # ---- the notebooks hold the exercises blank, and their feedback cells say so ----------------
@@ -404,9 +636,12 @@ def _definitions(path):
     """The notebook's code cells that only define functions (stubs, given helpers)."""
     import ast
     nb = nbformat.read(path, as_version=4)
-    keep = (ast.FunctionDef,)
-    return [c.source for c in nb.cells if c.cell_type == "code" and c.source.strip()
-            and all(isinstance(node, keep) for node in ast.parse(c.source).body)]
+    def only_definitions(source):
+        try:
+            return all(isinstance(node, ast.FunctionDef) for node in ast.parse(source).body)
+        except SyntaxError:  # an IPython magic (%pip in the Colab cell): not a definition
+            return False
+    return [c.source for c in nb.cells if c.cell_type == "code" and c.source.strip() and only_definitions(c.source)]
 
 
 @pytest.mark.parametrize("notebook, names", [
@@ -420,8 +655,8 @@ def test_committed_notebooks_hold_blank_exercises_that_the_feedback_cells_grade(
     assert [name for name in names if any(f"def {name}(" in stub_ for stub_, _ in cells)] == names
     # what the notebooks' setup cells import; then the cells that define functions (stubs, given helpers)
     space = {"np": np, "nnlib": nnlib, "exercises": exercises, "model": nnlib.model, "course": course,
-             **{name: getattr(course, name) for name in ("dictionary_to_vector", "forward_propagation_n",
-                                                         "gradients_to_vector", "vector_to_dictionary")}}
+             **{name: getattr(course, name) for name in ("forward_propagation_n", "gradients_to_vector",
+                                                         "vector_to_dictionary")}}
     for source in _definitions(path):
         exec(source, space)
     for stub_source, feedback_source in cells:
@@ -439,8 +674,7 @@ def test_committed_notebooks_hold_blank_exercises_that_the_feedback_cells_grade(
 @pytest.mark.parametrize("wrong, phrase", [
     (lambda AL, Y: str(-np.sum(Y * np.log(AL)) / Y.shape[1]), "returned a str"),
     (lambda AL, Y: np.float32(-np.sum(Y * np.log(AL)) / Y.shape[1]), "float64"),
-    (lambda AL, Y: sys.exit(0), "raised SystemExit"),
+    (exits, "called exit() or sys.exit() (in exits"),
 ])
 def test_cost_feedback_refuses_what_is_not_a_float64_number(wrong, phrase):
-    feedback = exercises.check_compute_cost(wrong)
-    assert not feedback.passed and phrase in str(feedback)
+    assert_fails_with(exercises.check_compute_cost(wrong), phrase)

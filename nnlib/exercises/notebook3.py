@@ -1,0 +1,191 @@
+"""Notebook 3's exercise: 3.1 gradient_check_n, the course's vector-style check.
+
+It is graded by the checker doctor (nnlib.check_checker), which hands it exact and deliberately
+wrong gradients, and by a trace of the points where it evaluates J.
+"""
+
+import re
+
+import numpy as np
+
+from .. import course
+from .feedback import Feedback, Stop, call, fail, fmt, indent, near, not_answered, quiet, verdict
+
+
+def check_gradient_check_n(gradient_check_n):
+    """Exercise 3.1: the course's vector-style check, on the course's 4 -> 5 -> 3 -> 1 network.
+
+    gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7) must return (or print) the
+    difference. Its helpers are the course's: dictionary_to_vector(parameters) -> (theta, keys).
+    """
+    from ..doctor import check_checker
+
+    name = "gradient_check_n"
+    X, Y, parameters = course.test_case()
+    _, cache = course.forward_propagation_n(X, Y, parameters)
+    gradients = course.backward_propagation_n(X, Y, cache)
+    try:
+        try:
+            result, printed = call(name, gradient_check_n, _copy(parameters), _copy(gradients), X, Y,
+                                   none_ok=True)
+        except Stop as stop:
+            raise _convention_problem(gradient_check_n, parameters, gradients, X, Y) or stop from None
+        if result is None and _number_in(printed) is None:
+            raise not_answered(name, "gradient_check_n returns None and prints no difference")
+        trace = _trace_points(gradient_check_n, parameters, gradients, X, Y)
+        report, _ = quiet(check_checker, lambda p, g: gradient_check_n(p, g, X, Y), parameters,
+                          lambda p: course.forward_propagation_n(X, Y, p)[0], gradients, m=X.shape[1])
+    except Stop as stop:
+        return stop.feedback
+    except ValueError as e:
+        return verdict(name, [f"the checker doctor could not run it: {e}"])
+    n = _theta(parameters).size
+    problems = _trace_problems(trace, n)
+    if not report.correct and not problems:
+        problems.append(_formula_problem(report, course.gradients_to_vector(gradients), trace is not None))
+    if problems or not report.correct:
+        lines = verdict(name, problems).lines + ["", "The checker doctor (nnlib.check_checker):", indent(str(report))]
+        return Feedback(name, False, lines)
+    # 4 decimals: the doctor accepts 1/3 and 1 to 1e-3; more digits would show rounding as a mismatch
+    return verdict(name, [], [
+        f"on the exact gradients it reports {fmt(report.on_exact)} (below 2e-7); on wrong ones "
+        + ", ".join(f"{k.replace('_', ' ')} {v:.4f}" for k, v in report.answers.items() if k != "exact")
+        + " (1/3, 1 and (m-1)/(m+1) = 0.5 are right)",
+        f"it evaluates J at theta + eps e_i and at theta - eps e_i for each of the {n} entries"
+        + _also_at_theta(trace) if trace is not None else "it gives the right differences (where it evaluates J "
+        "was not traced: it does not call forward_propagation_n by that name for every entry)"])
+
+
+def _theta(parameters):
+    """The course's theta, flattened: W1, b1, ..., b3 in order."""
+    return np.concatenate([np.ravel(parameters[key]) for key in course.KEYS])
+
+
+def _copy(d):
+    return {k: np.array(v, copy=True) for k, v in d.items()}
+
+
+def _with_global(fn, name, value, *args):
+    """Call fn(*args) quietly with its global `name` replaced by value for that one call."""
+    space = fn.__globals__
+    real = space[name]
+    space[name] = value
+    try:
+        return quiet(fn, *args)[0]
+    finally:
+        space[name] = real
+
+
+def _convention_problem(gradient_check_n, parameters, gradients, X, Y):
+    """Feedback when the learner's function fails only because it expects the other return
+    convention of dictionary_to_vector (theta alone, or the course's (theta, keys)); else None."""
+    space = getattr(gradient_check_n, "__globals__", {})
+    given = space.get("dictionary_to_vector")
+    if not callable(given):
+        return None
+    try:
+        pair = isinstance(given(_copy(parameters)), tuple)
+        other = (lambda p: given(p)[0]) if pair else (lambda p: (given(p), [k for k in course.KEYS
+                                                                           for _ in range(p[k].size)]))
+        _with_global(gradient_check_n, "dictionary_to_vector", other, _copy(parameters), _copy(gradients), X, Y)
+    except (Exception, SystemExit):
+        return None  # it fails either way: the feedback on its own error stands
+    if pair:
+        return fail("gradient_check_n", "dictionary_to_vector returns two things, (theta, keys), as the "
+                    "course's does, and your code uses the pair as if it were theta. Write `theta, _ = "
+                    "dictionary_to_vector(parameters)`: with that one change your function runs.")
+    return fail("gradient_check_n", "the dictionary_to_vector your function calls returns theta alone, and your "
+                "code unpacks two things from it (the course's returns (theta, keys)). Use the one this notebook "
+                "defines, or write `theta = dictionary_to_vector(parameters)`: with that one change it runs.")
+
+
+def _formula_problem(report, grad, traced):
+    """What is wrong when J is evaluated at the right points but the answers are wrong."""
+    a, g = report.answers, float(np.linalg.norm(grad))
+    where = ("it evaluates J at the right points (theta + eps e_i and theta - eps e_i, for every entry), so "
+             "the mistake is in turning those values into the difference" if traced else
+             "its answers are wrong")
+    if near(a["doubled"], g, 1e-3) and near(a["sign_flipped"], 2 * g, 1e-3):
+        return (f"{where}: it reports ||grad - gradapprox|| alone ({a['doubled']:.4f} for doubled "
+                "gradients), a distance that depends on the gradient's size. Divide it by "
+                "||grad|| + ||gradapprox||.")
+    return f"{where}: see the doctor's report below."
+
+
+def _number_in(text):
+    """The last number printed on a line that mentions a difference, or None."""
+    found = [float(x) for line in text.splitlines() if "diff" in line.lower()
+             for x in re.findall(r"[-+]?\d*\.?\d+(?:[eE][-+]?\d+)?", line)]
+    return found[-1] if found else None
+
+
+def _trace_points(gradient_check_n, parameters, gradients, X, Y):
+    """The parameter vectors at which gradient_check_n evaluates the cost, minus theta.
+
+    The learner's function calls forward_propagation_n by its global name; for one call it
+    is swapped for a recorder that notes theta and then calls the real one. Returns a list of
+    vectors, or None when the function does not call it by that name (at least once per entry).
+    """
+    space = getattr(gradient_check_n, "__globals__", None)
+    if space is None or "forward_propagation_n" not in space:
+        return None
+    real, theta = space["forward_propagation_n"], _theta(parameters)
+    points = []
+
+    def recorder(X_, Y_, params):
+        points.append(_theta(params) - theta)
+        return real(X_, Y_, params)
+
+    try:
+        _with_global(gradient_check_n, "forward_propagation_n", recorder, _copy(parameters), _copy(gradients), X, Y)
+    except (Exception, SystemExit):
+        return None
+    # fewer evaluations than entries: it reaches the cost some other way too, so the trace is not the whole story
+    return points if len(points) >= _theta(parameters).size else None
+
+
+def _also_at_theta(points, epsilon=1e-7):
+    at_theta = sum(1 for p in points if not np.any(np.abs(p) > epsilon / 2))
+    return f" (and {at_theta} time{'s' if at_theta > 1 else ''} at theta itself)" if at_theta else ""
+
+
+def _ordinal(k):
+    return f"{k}{'th' if 10 <= k % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(k % 10, 'th')}"
+
+
+def _trace_problems(points, n, epsilon=1e-7):
+    """What is wrong with where J was evaluated (empty when it is theta +- eps e_i for each i)."""
+    if points is None:
+        return []
+    moved = [np.flatnonzero(np.abs(p) > epsilon / 2) for p in points]
+    several = [(k, idx) for k, idx in enumerate(moved) if len(idx) > 1]
+    if several:
+        k, idx = several[0]
+        signs = "+" if np.all(points[k][idx] > 0) else "-" if np.all(points[k][idx] < 0) else "+ or -"
+        shown = (" and ".join(str(i + 1) for i in idx) if len(idx) == 2 else
+                 ", ".join(str(i + 1) for i in idx[:6]) + (", ..." if len(idx) > 6 else ""))
+        sign = signs if signs in "+-" else "+-"
+        return [f"it evaluates J at points where several entries of theta are moved at once: the "
+                f"{_ordinal(k + 1)} time it evaluates J, entries {shown} are {'both' if len(idx) == 2 else 'all'} "
+                f"moved by {signs}epsilon. A step taken for an earlier entry was never undone, so theta {sign} "
+                f"eps e_i is really theta {sign} eps (e_1 + ... + e_i). "
+                "Make a fresh copy of the vector for every entry, inside the loop, for thetaplus and for "
+                "thetaminus (np.copy). `thetaplus = parameters_values` or `parameters_values[:]` is the same "
+                "array (or a view of it) under a second name: writing into it writes into theta."]
+    at_theta = sum(1 for idx in moved if len(idx) == 0)
+    plus = {int(idx[0]) for p, idx in zip(points, moved, strict=True) if len(idx) == 1 and p[idx[0]] > 0}
+    minus = {int(idx[0]) for p, idx in zip(points, moved, strict=True) if len(idx) == 1 and p[idx[0]] < 0}
+    if at_theta and (not minus or not plus):
+        if len(points) <= n + 1:
+            return [f"J is evaluated {len(points)} times for {n} entries: once at theta itself and once at "
+                    f"theta {'+' if plus else '-'} eps e_i for each entry: a one-sided difference, whose "
+                    "error shrinks like eps, not eps^2. Use the central difference: J(theta + eps e_i) and "
+                    "J(theta - eps e_i), divided by 2 eps."]
+        return [f"{at_theta} of the {len(points)} evaluations of J are at theta itself, where theta "
+                f"{'-' if plus else '+'} eps e_i was meant: the {'+' if plus else '-'}eps written into one copy "
+                "was still in the array the other copy started from, so the second step only undid it. The "
+                "two copies must not share memory with theta: np.copy."]
+    if len(plus) < n or len(minus) < n:
+        return [f"J is evaluated at theta + eps e_i for {len(plus)} and at theta - eps e_i for {len(minus)} "
+                f"of the {n} entries: every entry needs both."]
+    return []

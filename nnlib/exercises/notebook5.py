@@ -1,0 +1,158 @@
+"""Notebook 5's exercises: 5.1 and 5.2, dropout forward and backward."""
+
+import warnings
+
+import numpy as np
+
+from .. import model
+from .feedback import Feedback, Stop, a_kind, array, call, changed, close, data, fail, fmt, indent, verdict
+from .notebook2 import GRADIENT_KEYS, check_gradient_dict, damaged, read_backward_report
+
+DROPOUT_CACHE_NAMES = ("Z1", "D1", "A1", "W1", "b1", "Z2", "A2", "W2", "b2")
+
+
+# ---- 5.1 forward -------------------------------------------------------------------------
+
+def check_dropout_forward(forward_propagation_with_dropout, keep_prob=0.8, m=256):
+    """Exercise 5.1: forward_propagation_with_dropout(X, parameters, keep_prob, rng) -> (A2, cache)."""
+    name = "forward_propagation_with_dropout"
+    X, _, params = data(m)
+    fn = forward_propagation_with_dropout
+    try:
+        given = [X] + [params[k] for k in ("W1", "b1", "W2", "b2")]
+        before = [a.copy() for a in given]
+        out, _ = call(name, fn, X, params, keep_prob, np.random.default_rng(51))
+        for label, a, b in zip(("X", "W1", "b1", "W2", "b2"), before, given, strict=True):
+            if changed(a, b):
+                raise fail(name, f"your {name} changed its input {label}: {changed(a, b)} of its {a.size} "
+                                 "entries are different afterwards. Compute new arrays (`A1 = A1 * D1`, not "
+                                 "`A1 *= D1` on an array you were given).")
+        A2, cache = _dropout_output(name, out, m)
+        Z1, D1, A1, W1, b1, Z2, A2_cache, W2, b2 = cache
+        Z1 = array(name, Z1, "Z1 in your cache", (10, m))
+        D1 = array(name, D1, "D1 in your cache", (10, m), any_dtype=True)  # 0/1: exact in any dtype
+        A1 = array(name, A1, "A1 in your cache", (10, m))
+        if not close(Z1, params["W1"] @ X + params["b1"]):
+            raise fail(name, "Z1 in your cache is not W1 X + b1.")
+        if not np.isin(D1, (0.0, 1.0)).all():
+            raise fail(name, "D1 must hold only 0s and 1s (1 = keep the unit); compare the uniform draw "
+                             "with keep_prob to get them.")
+        kept = float(D1.mean())
+        if abs(kept - keep_prob) > 0.05:
+            if abs(kept - (1 - keep_prob)) < 0.05:
+                raise fail(name, f"your mask keeps {kept:.0%} of the units with keep_prob = {keep_prob}: it "
+                                 "keeps the dropped ones. keep_prob is the probability of KEEPING a unit: "
+                                 "D1 is 1 where the uniform draw is below keep_prob.")
+            raise fail(name, f"your mask keeps {kept:.0%} of the units; with keep_prob = {keep_prob} it should "
+                             f"keep about {keep_prob:.0%}.")
+        relu = np.maximum(0, Z1)
+        if not close(A1, relu * D1 / keep_prob):
+            raise fail(name, _dropout_forward_mistake(A1, relu, D1, keep_prob))
+        for what, value in (("the A2 you return", A2), ("A2 in your cache", A2_cache)):
+            arr = array(name, value, what, (10, m))
+            if not close(arr, model.softmax(params["W2"] @ A1 + params["b2"])):
+                raise fail(name, f"{what} is not softmax(W2 A1 + b2) of the dropped-out A1 in your cache.")
+        if not np.array_equal(_mask(name, fn, X, params, keep_prob, 51, m), D1):
+            raise fail(name, "two calls with the same rng (same seed) drew different masks: draw D1 from "
+                             "the rng you are given (rng.random(shape)), not from np.random, so that a run "
+                             "can be repeated and a gradient check can freeze the mask.")
+        if np.array_equal(_mask(name, fn, X, params, keep_prob, 52, m), D1):
+            raise fail(name, "a different rng gave the same mask: draw D1 from the rng argument.")
+        out_off, _ = call(name, fn, X, params, 1.0, np.random.default_rng(51))
+        A2_off = array(name, _dropout_output(name, out_off, m)[0], "the A2 you return with keep_prob = 1", (10, m))
+        if not close(A2_off, model.forward(params, X)["A2"]):
+            raise fail(name, "with keep_prob = 1 (nothing dropped) your A2 differs from the network without "
+                             "dropout.")
+    except Stop as stop:
+        return stop.feedback
+    return verdict(name, [], [f"D1 keeps {kept:.1%} of the units (keep_prob = {keep_prob}), the kept ones are "
+                              "divided by keep_prob, the mask comes from rng, and keep_prob = 1 changes nothing"])
+
+
+def _mask(name, fn, X, params, keep_prob, seed, m):
+    """The D1 of one more call with a generator seeded `seed`."""
+    out, _ = call(name, fn, X, params, keep_prob, np.random.default_rng(seed))
+    return array(name, _dropout_output(name, out, m)[1][1], f"D1 in your cache (rng seeded {seed})", (10, m),
+                 any_dtype=True)
+
+
+def _dropout_output(name, out, m):
+    if not (isinstance(out, tuple) and len(out) == 2):
+        size = f" of {len(out)}" if isinstance(out, (tuple, list)) else ""
+        raise fail(name, f"your {name} returned {a_kind(out)}{size}; return the pair (A2, cache).")
+    A2, cache = out
+    if not (isinstance(cache, (tuple, list)) and len(cache) == len(DROPOUT_CACHE_NAMES)):
+        size = f" of {len(cache)}" if isinstance(cache, (tuple, list)) else ""
+        raise fail(name, f"your cache is {a_kind(cache)}{size}; it must be the tuple (Z1, D1, A1, W1, "
+                         "b1, Z2, A2, W2, b2), those 9, in that order.")
+    return A2, cache
+
+
+def _dropout_forward_mistake(A1, relu, D1, keep_prob):
+    if close(A1, relu * D1):
+        return ("A1 is ReLU(Z1) * D1: the kept units are not divided by keep_prob, so the expected "
+                f"activation shrinks to keep_prob = {keep_prob} of what the network sees at test time. "
+                "Inverted dropout divides by keep_prob.")
+    if close(A1, relu * D1 * keep_prob):
+        return "A1 is multiplied by keep_prob; inverted dropout DIVIDES the kept units by keep_prob."
+    if close(A1, relu):
+        return "A1 is ReLU(Z1) unchanged: multiply it by the mask D1 (and divide by keep_prob)."
+    if close(A1, relu / keep_prob):
+        return "A1 is divided by keep_prob but not multiplied by the mask D1."
+    return "A1 in your cache is not ReLU(Z1) * D1 / keep_prob, computed with the D1 in your cache."
+
+
+# ---- 5.2 backward ------------------------------------------------------------------------
+
+def check_dropout_backward(backward_propagation_with_dropout, keep_prob=0.8, m=16, method="loop"):
+    """Exercise 5.2: backward_propagation_with_dropout(X, Y, cache, keep_prob) -> gradients.
+
+    Checked by the doctor (nnlib.check) with the mask frozen: every forward pass of the check
+    uses the same D1, so J(theta + eps) and J(theta - eps) drop the same units.
+    """
+    from ..doctor import check
+
+    name = "backward_propagation_with_dropout"
+    X, Y, params = data(m)
+    D1 = model.draw_masks(params, m, keep_prob, np.random.default_rng(53))["D1"]
+
+    def forward_frozen(X_, Y_, parameters):
+        """The forward pass with the one mask D1, in every call. Each cache gets its own copy, so a
+        backward that writes into it cannot change the next call's mask."""
+        c = model.forward(parameters, X_, keep_prob, masks={"D1": D1.copy()})
+        cache = (c["Z1"], c["D1"], c["A1"], parameters["W1"], parameters["b1"], c["Z2"], c["A2"],
+                 parameters["W2"], parameters["b2"])
+        return model.cost(c["A2"], Y_), cache
+
+    def backward(X_, Y_, cache):
+        return backward_propagation_with_dropout(X_, Y_, cache, keep_prob)
+
+    try:
+        _, cache = forward_frozen(X, Y, params)
+        snapshot = [np.array(c, copy=True) for c in cache]
+        grads, _ = call(name, backward_propagation_with_dropout, X, Y, cache, keep_prob)
+        check_gradient_dict(name, grads, params)
+        damage = damaged(snapshot, cache, DROPOUT_CACHE_NAMES)
+        again, _ = call(name, backward_propagation_with_dropout, X, Y, forward_frozen(X, Y, params)[1], keep_prob)
+        check_gradient_dict(name, again, params)
+        differ = [k for k in GRADIENT_KEYS if not np.array_equal(np.asarray(grads[k]), np.asarray(again[k]))]
+        if differ:
+            raise fail(name, f"two calls on the same cache gave different {', '.join(differ)}: something in your "
+                             "backward is random, most likely a new mask. It must use the D1 that the forward "
+                             "pass used, from the cache, and nothing random.")
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            report = check(params, forward_propagation=forward_frozen, backward_propagation=backward, X=X, Y=Y, m=m,
+                           method=method)
+    except Stop as stop:
+        return stop.feedback
+    except ValueError as e:
+        return verdict(name, [f"the gradient check could not run: {e}"])
+    problems = read_backward_report(report, grads, Y, m, damage, snapshot, DROPOUT_CACHE_NAMES, keep_prob=keep_prob)
+    if problems:
+        lines = verdict(name, problems).lines + ["", "The doctor's report (nnlib.check, masks frozen):",
+                                                 indent(str(report))]
+        return Feedback(name, False, lines)
+    return verdict(name, [], [f"gradient check with the mask frozen: difference {fmt(report.difference)} "
+                              f"(threshold {report.threshold:g}) on {m} digits, keep_prob = {keep_prob}",
+                              "the cache is unchanged after your backward"])
