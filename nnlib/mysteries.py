@@ -11,6 +11,7 @@ course's 4 -> 5 -> 3 -> 1 network (nnlib.course). The answers are in _MYSTERY, b
 functions; the reasoned answers are in solutions/04-bug-lab.md. Try first.
 """
 
+import difflib
 from copy import deepcopy
 from dataclasses import replace
 from functools import lru_cache
@@ -164,8 +165,12 @@ def _table(report):
 
 def show_mystery(number, batch="first"):
     """What the exercise shows of a mystery: the difference, the per-parameter table and two
-    facts the check measured (the cache, the entries that straddle a kink). Returns text."""
-    report = mystery_report(number, batch)
+    facts the check measured (the cache, the entries that straddle a kink). Returns text; a number
+    or batch that does not exist gets a one-line message instead."""
+    try:
+        report = mystery_report(number, batch)
+    except ValueError as e:
+        return f"{e}."
     network = _MYSTERY[_number(number)][0]
     which = "" if batch == "first" else ", a second batch (other examples)"
     return "\n".join([
@@ -180,13 +185,22 @@ def show_mystery(number, batch="first"):
 # ---- judging a guess ------------------------------------------------------------------------
 
 def _key(answer):
+    """The menu's key for answer (any case and spacing), or ValueError naming the whole menu."""
+    choose = f"choose one of: {', '.join(map(repr, MENU))} (print(menu()) says what each means)"
     if not isinstance(answer, str):
-        raise ValueError(f"the answer must be one of the menu's strings, got {answer!r}")
+        raise ValueError(f"the answer must be one of the menu's strings, not {answer!r}: {choose}")
     wanted = " ".join(answer.lower().split())
     for key in MENU:
         if key.lower() == wanted:
             return key
-    raise ValueError(f"{answer!r} is not on the menu; choose one of: {', '.join(map(repr, MENU))}")
+    close = [key for key in MENU if wanted and (wanted in key.lower() or key.lower() in wanted)]
+    close += [key for key in difflib.get_close_matches(wanted, [k.lower() for k in MENU]) if key not in close]
+    hint = f" (did you mean {' or '.join(repr(k) for k in _menu_keys(close))}?)" if close else ""
+    raise ValueError(f"{answer!r} is not on the menu{hint}; {choose}")
+
+
+def _menu_keys(lowered):
+    return [key for key in MENU if key.lower() in {c.lower() for c in lowered}]
 
 
 def _near(x, target, tol=1e-3):
@@ -276,8 +290,13 @@ def _contradiction(key, number, report):
 
 def check_guess(number, answer):
     """Say whether `answer` (a key of MENU) is what went wrong in mystery `number`; when it is
-    not, say what in the report contradicts it (never what the answer is)."""
-    number, key = _number(number), _key(answer)
+    not, say what in the report contradicts it (never what the answer is). A number or an answer
+    that is not on offer gets one line that lists what is (a message, not an exception: a typo
+    in a notebook cell deserves a sentence, not a traceback)."""
+    try:
+        number, key = _number(number), _key(answer)
+    except ValueError as e:
+        return f"{e}."
     if key == _MYSTERY[number][4]:
         return f"mystery {number}: {key!r} is right."
     why = _contradiction(key, number, _report(number, "first"))
