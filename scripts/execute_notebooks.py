@@ -1,14 +1,16 @@
 """Execute every notebook top to bottom in a fresh kernel and save it with its outputs.
 
-    python scripts/execute_notebooks.py [notebooks/04-bug-lab.ipynb ...]
+    python scripts/execute_notebooks.py [--into DIR] [notebooks/04-bug-lab.ipynb ...]
 
 Run this after changing nnlib or a notebook, then commit the notebooks: learners on
 GitHub read the saved outputs and nbval compares against them. Widget state is saved
-(nested under "state", the form GitHub's renderer accepts).
+(nested under "state", the form GitHub's renderer accepts). With --into DIR the executed
+copies go to DIR and the sources stay as they are (scripts/check_kernels.py runs it that way,
+once per OpenBLAS kernel).
 """
 
+import argparse
 import os
-import sys
 import time
 from pathlib import Path
 
@@ -18,7 +20,7 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def main(paths):
+def main(paths, into=None):
     os.environ["NNLIB_PROGRESS"] = "0"  # a progress bar's timings would differ on every run
     paths = [Path(p) for p in paths] or sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
     for path in paths:
@@ -29,8 +31,8 @@ def main(paths):
         if not _has_widgets(nb):
             nb.metadata.pop("widgets", None)
         nbformat.validate(nb)
-        nbformat.write(nb, path)
-        print(f"{path.name}: {time.perf_counter() - start:.1f} s")
+        nbformat.write(nb, Path(into) / path.name if into else path)
+        print(f"{path.name}: {time.perf_counter() - start:.1f} s", flush=True)
 
 
 def _has_widgets(nb):
@@ -39,4 +41,10 @@ def _has_widgets(nb):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("paths", nargs="*", help="notebooks to execute (default: every numbered one)")
+    parser.add_argument("--into", metavar="DIR", help="save the executed copies in DIR instead of in place")
+    args = parser.parse_args()
+    if args.into:
+        Path(args.into).mkdir(parents=True, exist_ok=True)
+    main(args.paths, args.into)
