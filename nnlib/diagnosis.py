@@ -303,7 +303,7 @@ def _classify(fit):
 
 
 def _numeric_causes(numeric, fit, wrote):
-    """(fact about its numeric gradient, [(cause, name)]) for a wrong numeric gradient."""
+    """(a fact about its numeric gradient or None, [(cause, name)]) for a wrong numeric gradient."""
     eps = f" (eps = {fit.step:g})" if fit.step else ""
     if numeric == "half":
         fact = ("its numeric gradient is half the true one: its answers fit (J(theta+eps) - J(theta)) / (2 eps), "
@@ -387,20 +387,18 @@ def judge_checker(report):
         if numeric == "central" and fit.formula in FORMULA_NAMES and not fit.pairing:
             right_fits.append(fit)
             continue
-        found = [("", "")]  # the causes this fit allows: one of its numeric gradient's, with its formula's
+        found = [[]]  # the causes this fit allows: one of its numeric gradient's, with its formula's
         if numeric != "central":
             fact, alternatives = _numeric_causes(numeric, fit, report.wrote_into_parameters)
-            if fact and fact not in facts:
-                facts.append(fact)
-            found = alternatives
+            if fact and (fact, numeric) not in facts:
+                facts.append((fact, numeric))
+            found = [[cause] for cause in alternatives]
         extra = [(FORMULA_CAUSES[fit.formula], fit.formula)] if fit.formula in FORMULA_CAUSES else []
         if fit.pairing:
             extra.append(("it pairs your gradients flattened in sorted key order (dW1, dW2, ..., db1, ...) with "
                           "the parameters in their own order (W1, b1, W2, ...): entries meet the wrong partners. "
                           "Flatten both in the same order", "sorted pairing"))
-        for text, name in extra:
-            found = [(f"{t}, and {text}" if t else text, f"{n} + {name}" if n else name) for t, n in found]
-        causes += [x for x in found if x not in causes and x[0]]
+        causes += [option + extra for option in found if option + extra not in causes and option + extra]
     fine_right = [f for f in right_fits if f.step]
     fine_wrong = any(f.step for f in report.fits if f not in right_fits)
     if fine_wrong and not fine_right:
@@ -422,15 +420,33 @@ def judge_checker(report):
         out.append(certain(f"doubling only d{report.blind_to} leaves its answer at {_fmt(a[_only(report)])}: it "
                            f"does not look at d{report.blind_to} (or not at {report.blind_to}).",
                            ("checker blind", report.blind_to), answers=a))
-    for fact in facts:
-        out.append(certain(fact + f" ({said}).", ("checker numeric", fact.split(":")[0]), answers=a))
+    if len(facts) == 1:
+        out.append(certain(f"{facts[0][0]} ({said}).", ("checker numeric", facts[0][1]), answers=a))
+    elif facts:  # two readings of its numeric gradient fit: say both, sure of neither
+        out.append(likely(f"its answers ({said}) fit more than one numeric gradient: "
+                          + "; or ".join(text for text, _ in facts) + "."))
     if right_fits:  # a right reading and a wrong one both fit
-        causes.append(("it is right: a correct checker gives the same numbers here", "right"))
+        causes.append([("it is right: a correct checker gives the same numbers here", "right")])
     if causes:
-        out.append(conclude(causes, "checker cause", answers=a))
+        out += _conclude_checker(causes, a)
     else:
         out += _unexplained(report, said)
     return False, out
+
+
+def _conclude_checker(options, answers):
+    """Each option is a list of causes that together explain every answer. A cause in every option
+    is certain; of the rest, nothing is said when some option needs none of it (the numbers do not
+    ask for more), else "likely:" names each."""
+    common = [cause for cause in options[0] if all(cause in option for option in options)]
+    rest = [[cause for cause in option if cause not in common] for option in options]
+    out = [certain(text, ("checker cause", name), answers=answers) for text, name in common]
+    if any(not r for r in rest) and common:
+        return out
+    joined = [(", and ".join(t for t, _ in r), " + ".join(n for _, n in r)) for r in rest if r]
+    if joined:
+        out.append(conclude(joined, "checker cause", answers=answers))
+    return out
 
 
 def _only(report):
