@@ -33,6 +33,14 @@ from .threads import one_blas_thread
 METHODS = ("loop", "fast", "sampled", "directional")
 
 
+def format_row_difference(d):
+    """One parameter's own difference, as the lab and the mysteries print it: 6 decimals, one
+    fewer than the overall difference. A row compares only its own entries (as few as 10), so
+    its 7th decimal is rounding noise that differs from one CPU to the next (the same row reads
+    0.3333333 on one and 0.3333334 on another)."""
+    return f"{d:.6f}" if np.isfinite(d) and abs(d) >= 1e-4 else format_difference(d)
+
+
 def grad_vector(grads, keys):
     """The gradients as one vector, in the same order as the parameters `keys`."""
     return flatten(grads, ["d" + k for k in keys])

@@ -22,6 +22,7 @@ from . import bugs, experiment
 from . import bugs as bugs_module  # set() has an argument named bugs
 from .checks import format_ratio
 from .gradcheck import format_difference as fmt
+from .gradcheck import format_row_difference as fmt_row
 
 CHECKS = {
     "sampled": "sampled: up to 25 entries of each parameter",
@@ -48,7 +49,7 @@ def summary(report):
     lines = [f"{describe(report.bugs, report.batch, report.method)} | keep_prob = {report.keep_prob:g}",
              f"difference = {fmt(report.difference)}  {'PASS' if report.passed else 'FAIL'}"
              f"  (ratio analytic/numeric = {report.ratio:.6f})"]
-    lines += [f"  {r.name:<3} difference {fmt(r.difference):>9}  ratio {r.ratio:9.6f}  "
+    lines += [f"  {r.name:<3} difference {fmt_row(r.difference):>9}  ratio {r.ratio:9.6f}  "
               f"{'ok' if r.passed else 'FAIL'}" for r in report.per_parameter]
     return "\n".join(lines)
 
@@ -122,7 +123,7 @@ def report_html(report, alone_reports=None):
             f"<div style='width:{_bar_percent(r.difference):.1f}%;height:100%;background:{c}'></div>"
             f"<div style='position:absolute;left:{_bar_percent(report.threshold):.1f}%;top:-4px;"
             f"bottom:-4px;border-left:2px dashed #000'></div></div>"
-            f"<span style='{cell};text-align:right'>{fmt(r.difference)}</span>"
+            f"<span style='{cell};text-align:right'>{fmt_row(r.difference)}</span>"
             f"<span style='{cell};text-align:right'>{format_ratio(r.ratio)}</span>"
             f"<span style='{cell};text-align:right'>{r.checked}</span>"
             f"<span style='{cell};color:{c};font-weight:bold'>{'ok' if r.passed else 'FAIL'}</span>")
@@ -371,7 +372,7 @@ def picture(report, alone_reports=None):
         d = float(np.clip(r.difference, 10.0 ** lo, 10.0 ** hi)) if np.isfinite(r.difference) else 10.0 ** hi
         c = GREEN if r.passed else RED
         ax.barh(i, d - 10.0 ** lo, left=10.0 ** lo, height=0.6, color=c)
-        ax.text(1.03, i, fmt(r.difference), transform=ax.get_yaxis_transform(), va="center", fontsize=12)
+        ax.text(1.03, i, fmt_row(r.difference), transform=ax.get_yaxis_transform(), va="center", fontsize=12)
         ax.text(1.25, i, f"{r.ratio:.6f}", transform=ax.get_yaxis_transform(), va="center", fontsize=12)
         ax.text(1.48, i, "ok" if r.passed else "FAIL", transform=ax.get_yaxis_transform(), va="center",
                 fontsize=12, color=c, fontweight="bold")

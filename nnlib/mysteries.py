@@ -20,6 +20,7 @@ import numpy as np
 
 from . import course, doctor, experiment, model
 from .checks import format_difference, format_ratio
+from .gradcheck import format_row_difference
 
 # The answers a learner picks from: simple keys, with what each means.
 MENU = {
@@ -156,9 +157,10 @@ def mystery_report(number, batch="first"):
 
 
 def _table(report):
-    """The per-parameter rows; differences at rounding level get two digits, as everywhere."""
+    """The per-parameter rows: 6 decimals, as in the lab (a row of 10 or 25 entries has rounding
+    noise in its 7th); differences at rounding level get two digits, as everywhere."""
     lines = [f"{'param':<6} {'shape':<10} {'checked':>7} {'difference':>11} {'ratio a/n':>10}"]
-    lines += [f"{r.name:<6} {str(r.shape):<10} {r.checked:>7} {format_difference(r.difference):>11} "
+    lines += [f"{r.name:<6} {str(r.shape):<10} {r.checked:>7} {format_row_difference(r.difference):>11} "
               f"{format_ratio(r.ratio):>10}  {'ok' if r.passed else 'FAIL'}" for r in report.per_parameter]
     return "\n".join(lines)
 
@@ -249,8 +251,8 @@ def _contradiction(key, number, report):
             if not _near(r.difference, expected, 1e-2):
                 return (f"a gradient times a constant c has ratio c and row difference exactly "
                         f"|1-c|/(1+c). {r.name}'s ratio {r.ratio:.6f} would give "
-                        f"{format_difference(expected)}, but its difference is "
-                        f"{format_difference(r.difference)}: not a constant factor.")
+                        f"{format_row_difference(expected)}, but its difference is "
+                        f"{format_row_difference(r.difference)}: not a constant factor.")
         if all(_near(r.ratio, 1.0 / m) or _near(r.ratio, float(m)) for r in failing):
             return (f"every failing ratio is exactly 1/m or m (m = {m}; {_ratios(failing)}): that is "
                     "no typo. Where does m enter backward?")

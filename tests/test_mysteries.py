@@ -109,9 +109,11 @@ def test_batch_must_be_first_or_second():
 def test_the_course_mystery_reproduces_the_courses_planted_numbers():
     X, Y, parameters = course.test_case()
     report = mystery_report(3)
-    assert report.difference == pytest.approx(0.2850931567761623, rel=1e-9)
+    # the numeric gradient's rounding (about 1e-9 relative) is below the 7 digits the course prints,
+    # 0.2850932, but not a digit to pin: rel=1e-7 keeps those 7 on any CPU
+    assert report.difference == pytest.approx(0.2850931567761623, rel=1e-7)
     grads = course.backward_propagation_n_planted(X, Y, course.forward_propagation_n(X, Y, parameters)[1])
-    assert report.difference == pytest.approx(course.gradient_check_n(parameters, grads, X, Y), rel=1e-9)
+    assert report.difference == pytest.approx(course.gradient_check_n(parameters, grads, X, Y), rel=1e-7)
     ratios = {row.name: row.ratio for row in report.per_parameter}
     assert ratios["W2"] == pytest.approx(2.0, rel=1e-6) and ratios["b1"] == pytest.approx(4.0, rel=1e-6)
 
@@ -151,13 +153,15 @@ def test_a_learner_changing_a_shown_report_does_not_change_the_judging():
     assert "ratio -1" in check_guess(2, "sign flip")
 
 
-# Numbers solutions/04-bug-lab.md reasons from: (mystery, as shown, as quoted) must agree today.
-QUOTED = [(1, "0.352987", "0.352987"), (1, "0.5665068", "0.5665068"), (2, "0.062500", "0.062500"),
-          (2, "0.8823529", "0.8823529"), (2, "0.2594926", "0.2594926"), (3, "4.000000", "4.000000"),
+# Numbers solutions/04-bug-lab.md reasons from: (mystery, as shown, as quoted) must agree on every
+# CPU. Mystery 1's W2 ratio is quoted to 3 digits: measured under five OpenBLAS kernels it is
+# 0.35298744 to 0.35298747, so its 6th decimal sits within rounding noise of flipping to 0.352988.
+QUOTED = [(1, "0.3529", "about 0.353"), (1, "0.566507", "0.566507"), (2, "0.062500", "0.062500"),
+          (2, "0.882353", "0.882353"), (2, "0.2594926", "0.2594926"), (3, "4.000000", "4.000000"),
           (3, "2.000000", "2.000000"), (3, "0.2850932", "0.2850932"), (3, "2.5e-07", "2.5e-07"),
-          (4, "1.004039", "1.004039"), (4, "1.005807", "1.005807"), (4, "0.0232591", "0.0232591"),
+          (4, "1.004039", "1.004039"), (4, "1.005807", "1.005807"), (4, "0.023259", "0.023259"),
           (4, "straddle a kink: 2", "counts 2 checked entries"), (5, "-1.000000", "-1.000000"),
-          (5, "1.0000000", "1.0000000"), (5, "0.8575905", "0.8575905")]
+          (5, "1.000000", "1.000000"), (5, "0.8575905", "0.8575905")]
 
 
 @pytest.mark.parametrize("number, shown, quoted", QUOTED)
@@ -165,3 +169,9 @@ def test_the_solutions_quote_what_the_mysteries_show(number, shown, quoted):
     solutions = (Path(__file__).parent.parent / "solutions" / "04-bug-lab.md").read_text()
     section = solutions.split(f"## Mystery {number}:")[1].split("## Mystery")[0]
     assert shown in show_mystery(number) and quoted in section
+
+
+def test_a_rows_difference_is_shown_without_its_rounding_noise():
+    # a row of 10 or 25 entries has rounding noise in its 7th decimal, which differs between CPUs
+    w2 = next(line for line in show_mystery(2).splitlines() if line.startswith("W2"))
+    assert w2.split()[4] == "0.882353", w2  # 15/17
