@@ -415,9 +415,45 @@ def test_gradient_check_n_solution_passes():
     assert feedback.passed, str(feedback)
 
 
-def test_gradient_check_n_that_only_prints_its_difference_passes():
-    feedback = exercises.check_gradient_check_n(learner_checker(print_only=True))
-    assert feedback.passed, str(feedback)
+def test_gradient_check_n_that_only_prints_its_difference_is_told_to_return_it():
+    assert_fails_with(exercises.check_gradient_check_n(learner_checker(print_only=True)),
+                      "it prints the difference but returns None: end it with `return difference`")
+
+
+@pytest.mark.parametrize("returned, phrase", [
+    (lambda d: d < 2e-7, "it returns True, a verdict, not the difference"),
+    (lambda d: f"difference = {d}", "it returns a str, 'difference = 1.1"),
+    (lambda d: (d < 2e-7, d), "it returns a tuple, '(np.True_"),
+    (lambda d: np.array([d, d]), "it returns a NumPy array of shape (2,); return the difference, one number"),
+], ids=["bool", "str", "tuple", "two_numbers"])
+def test_gradient_check_n_that_returns_something_else_than_the_difference_is_told_so(returned, phrase):
+    def gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7):
+        return returned(solutions.gradient_check_n(parameters, gradients, X, Y, epsilon))
+    assert_fails_with(exercises.check_gradient_check_n(gradient_check_n), phrase)
+
+
+def cs231n_checker(parameters, gradients, X, Y, epsilon=1e-7):
+    """CS231n's way: nudge each entry in place and restore it; the max element-wise relative error."""
+    worst = 0.0
+    for key in parameters:
+        x, dx = parameters[key], gradients["d" + key]
+        for ix in np.ndindex(x.shape):
+            old = x[ix]
+            x[ix] = old + epsilon
+            J_plus, _ = forward_propagation_n(X, Y, parameters)
+            x[ix] = old - epsilon
+            J_minus, _ = forward_propagation_n(X, Y, parameters)
+            x[ix] = old
+            numeric = (J_plus - J_minus) / (2 * epsilon)
+            worst = max(worst, abs(dx[ix] - numeric) / max(1e-8, abs(dx[ix]) + abs(numeric)))
+    return worst
+
+
+def test_gradient_check_n_with_another_right_formula_is_told_it_is_not_the_exercises():
+    feedback = exercises.check_gradient_check_n(cs231n_checker)
+    assert_fails_with(feedback, "it tells right gradients from wrong ones, but not with the exercise's formula",
+                      "CS231n's max relative error", "||grad - gradapprox|| / (||grad|| + ||gradapprox||)")
+    assert "at the right points" not in str(feedback)  # where it evaluates J is right: nothing said against it
 
 
 @pytest.mark.parametrize("blank", [stub, returns_none])
@@ -431,7 +467,7 @@ def test_gradient_check_n_blank_is_not_answered(blank):
     (dict(reset_minus=False), ["entries 1 and 2 are both moved by -epsilon", "never undone"]),
     (dict(central=False), ["48 times for 47 entries", "one-sided difference"]),
     (dict(two_eps=False), ["right points", "turning those values into the difference"]),
-    (dict(denominator=False), ["||grad - gradapprox|| alone", "Divide it by ||grad|| + ||gradapprox||"]),
+    (dict(denominator=False), ["right points", "turning those values into the difference"]),
 ], ids=["alias", "view_[:]", "thetaminus_not_reset", "one_sided", "divided_by_eps", "no_denominator"])
 def test_gradient_check_n_wrong_answers_get_their_message(mistake, phrases):
     feedback = exercises.check_gradient_check_n(learner_checker(**mistake))

@@ -109,7 +109,7 @@ def call(name, fn, *args, none_ok=False, **kwargs):
         raise fail(name, f"your {name} raised {describe(e)}{where_raised(e)}.") from None
     if result is None and not none_ok:
         if printed.strip():
-            raise fail(name, f"your {name} prints {_excerpt(printed)} but returns None: end it with "
+            raise fail(name, f"your {name} prints {excerpt(printed)} but returns None: end it with "
                              "`return ...`; the feedback, like the code that calls your function, uses "
                              "what it returns, not what it prints.")
         raise not_answered(name, f"{name} returns None")
@@ -130,12 +130,14 @@ def where_raised(exc):
 
 
 def a_kind(value):
-    """'a list', 'an ndarray', ...: the type of value with its article."""
+    """'a list', 'a NumPy array of shape (2,)', ...: the type of value with its article."""
+    if isinstance(value, np.ndarray):
+        return f"a NumPy array of shape {value.shape}"
     kind = type(value).__name__
     return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}"
 
 
-def _excerpt(text, width=60):
+def excerpt(text, width=60):
     one = " ".join(text.split())
     return repr(one if len(one) <= width else one[:width] + "...")
 

@@ -9,14 +9,15 @@ import re
 import numpy as np
 
 from .. import course
-from .feedback import Feedback, Stop, call, fail, fmt, indent, near, not_answered, quiet, verdict
+from .feedback import Feedback, Stop, a_kind, call, excerpt, fail, fmt, indent, not_answered, quiet, verdict
 
 
 def check_gradient_check_n(gradient_check_n):
     """Exercise 3.1: the course's vector-style check, on the course's 4 -> 5 -> 3 -> 1 network.
 
-    gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7) must return (or print) the
-    difference. Its helpers are the course's: dictionary_to_vector(parameters) -> (theta, keys).
+    gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7) must return the course's
+    difference, ||grad - gradapprox|| / (||grad|| + ||gradapprox||). Its helpers are the
+    course's: dictionary_to_vector(parameters) -> (theta, keys).
     """
     from ..doctor import check_checker
 
@@ -30,8 +31,7 @@ def check_gradient_check_n(gradient_check_n):
                                    none_ok=True)
         except Stop as stop:
             raise _convention_problem(gradient_check_n, parameters, gradients, X, Y) or stop from None
-        if result is None and _number_in(printed) is None:
-            raise not_answered(name, "gradient_check_n returns None and prints no difference")
+        _check_returned(result, printed)
         trace = _trace_points(gradient_check_n, parameters, gradients, X, Y)
         report, _ = quiet(check_checker, lambda p, g: gradient_check_n(p, g, X, Y), parameters,
                           lambda p: course.forward_propagation_n(X, Y, p)[0], gradients, m=X.shape[1])
@@ -42,18 +42,61 @@ def check_gradient_check_n(gradient_check_n):
     n = _theta(parameters).size
     problems = _trace_problems(trace, n)
     if not report.correct and not problems:
-        problems.append(_formula_problem(report, course.gradients_to_vector(gradients), trace is not None))
-    if problems or not report.correct:
+        problems.append("it evaluates J at the right points (theta + eps e_i and theta - eps e_i, for every "
+                        "entry), so the mistake is in turning those values into the difference: see the "
+                        "doctor's report below." if trace is not None else "see the doctor's report below.")
+    if report.correct and not problems and not _course_formula(report):
+        problems.append(_other_formula(report))
+    if problems:
         lines = verdict(name, problems).lines + ["", "The checker doctor (nnlib.check_checker):", indent(str(report))]
         return Feedback(name, False, lines)
     # 4 decimals: the doctor accepts 1/3 and 1 to 1e-3; more digits would show rounding as a mismatch
     return verdict(name, [], [
-        f"on the exact gradients it reports {fmt(report.on_exact)} (below 2e-7); on wrong ones "
-        + ", ".join(f"{k.replace('_', ' ')} {v:.4f}" for k, v in report.answers.items() if k != "exact")
-        + " (1/3, 1 and (m-1)/(m+1) = 0.5 are right)",
+        "on the gradients the checker doctor handed it, it reports the course's difference: exact "
+        f"{fmt(report.on_exact)}, " + ", ".join(f"{k.replace('_', ' ')} {v:.4f}" for k, v in report.answers.items()
+                                                if k != "exact"),
         f"it evaluates J at theta + eps e_i and at theta - eps e_i for each of the {n} entries"
-        + _also_at_theta(trace) if trace is not None else "it gives the right differences (where it evaluates J "
-        "was not traced: it does not call forward_propagation_n by that name for every entry)"])
+        + _also_at_theta(trace) if trace is not None else "where it evaluates J was not traced: it does not "
+        "call forward_propagation_n by that name for every entry"])
+
+
+def _check_returned(result, printed):
+    """Feedback unless gradient_check_n returned one number (the difference)."""
+    name = "gradient_check_n"
+    if result is None:
+        if _number_in(printed) is None:
+            raise not_answered(name, "gradient_check_n returns None and prints no difference")
+        raise fail(name, "it prints the difference but returns None: end it with `return difference`; the "
+                         "code that calls a check (if difference > 2e-7: ...) uses what it returns.")
+    if isinstance(result, (bool, np.bool_)):
+        raise fail(name, f"it returns {result}, a verdict, not the difference: return the number "
+                         "||grad - gradapprox|| / (||grad|| + ||gradapprox||) itself (and print a verdict if "
+                         "you like).")
+    if isinstance(result, (str, bytes, tuple, list, dict)):
+        raise fail(name, f"it returns {a_kind(result)}, {excerpt(str(result))}: return the difference "
+                         "alone, as one number, so that the code after it can compare it with 2e-7.")
+    if np.size(result) != 1 or np.asarray(result).dtype.kind not in "fiu":
+        raise fail(name, f"it returns {a_kind(result)}; return the difference, one number.")
+
+
+def _course_formula(report):
+    """Whether the doctor read the course's norm ratio of central differences in its answers
+    (a report without formula fits, from an older doctor, is taken at its word)."""
+    fits = getattr(report, "fits", None)
+    return fits is None or any(f.numeric == "central" and f.formula == "norm ratio" for f in fits)
+
+
+_NAMED = {"max relative error": "CS231n's max relative error, max_i |a_i - n_i| / max(1e-8, |a_i| + |n_i|)",
+          "per parameter": "the largest of the parameters' own differences, one parameter at a time"}
+
+
+def _other_formula(report):
+    names = list(dict.fromkeys(_NAMED.get(f.formula, f.formula) for f in report.fits if f.numeric == "central"))
+    said = " or ".join(names) if names else "a formula other than the course's"
+    return (f"it tells right gradients from wrong ones, but not with the exercise's formula: its answers are those "
+            f"of {said} (exact {fmt(report.on_exact)}). The exercise asks for the course's relative difference, "
+            "||grad - gradapprox|| / (||grad|| + ||gradapprox||): the number whose threshold, 2e-7, this "
+            "notebook is about (other formulas have other thresholds).")
 
 
 def _theta(parameters):
@@ -97,19 +140,6 @@ def _convention_problem(gradient_check_n, parameters, gradients, X, Y):
     return fail("gradient_check_n", "the dictionary_to_vector your function calls returns theta alone, and your "
                 "code unpacks two things from it (the course's returns (theta, keys)). Use the one this notebook "
                 "defines, or write `theta = dictionary_to_vector(parameters)`: with that one change it runs.")
-
-
-def _formula_problem(report, grad, traced):
-    """What is wrong when J is evaluated at the right points but the answers are wrong."""
-    a, g = report.answers, float(np.linalg.norm(grad))
-    where = ("it evaluates J at the right points (theta + eps e_i and theta - eps e_i, for every entry), so "
-             "the mistake is in turning those values into the difference" if traced else
-             "its answers are wrong")
-    if near(a["doubled"], g, 1e-3) and near(a["sign_flipped"], 2 * g, 1e-3):
-        return (f"{where}: it reports ||grad - gradapprox|| alone ({a['doubled']:.4f} for doubled "
-                "gradients), a distance that depends on the gradient's size. Divide it by "
-                "||grad|| + ||gradapprox||.")
-    return f"{where}: see the doctor's report below."
 
 
 def _number_in(text):
