@@ -23,7 +23,13 @@ def test_binder_installs_exactly_the_top_level_requirements():
 
 def test_every_requirement_is_pinned():
     for line in requirement_lines(ROOT / "requirements.txt"):
-        assert line == "-e ." or re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[0-9][\w.]*", line), line
+        assert line == "-e .[lab]" or re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[0-9][\w.]*", line), line
+
+
+def test_binder_installs_what_the_notebooks_need_and_no_test_tools():
+    names = {re.split(r"[=\[ ]", line)[0].lower() for line in requirement_lines(ROOT / "binder" / "requirements.txt")}
+    assert {"-e", "numpy", "matplotlib", "ipywidgets", "jupyterlab", "ipykernel"} <= names
+    assert not names & {"pytest", "nbval", "hypothesis", "ruff", "playwright", "otter-grader"}, names
 
 
 def test_binder_python_meets_the_project_minimum():

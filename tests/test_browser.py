@@ -1,4 +1,5 @@
-"""The bug lab as a learner uses it: JupyterLab in headless Chromium, real clicks.
+"""The bug lab as a learner uses it: JupyterLab in headless Chromium, real clicks; and, under
+Google Colab's ipywidgets 7.7.1, classic Notebook 6 (tests/venvs.py's Colab-like venv).
 
 Skipped, with the reason, when Chromium or Playwright is missing; .ci/run installs both.
 The server works on a temporary copy of the notebook, so nothing it saves can touch the
@@ -23,6 +24,7 @@ import time
 from pathlib import Path
 
 import pytest
+import venvs
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = "04-bug-lab.ipynb"
@@ -59,6 +61,35 @@ def _free_port():
         return s.getsockname()[1]
 
 
+def _serve(command, work, env, app="ServerApp"):
+    """Start a Jupyter server (jupyter_server's ServerApp, or classic Notebook 6's NotebookApp) on a
+    free port with a random token, and wait until it listens: yields (base URL, token); stops it
+    whatever happens."""
+    port, token = _free_port(), secrets.token_hex(16)
+    options = ([f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={work}"] if app == "ServerApp"
+               else [f"--NotebookApp.token={token}", f"--NotebookApp.notebook_dir={work}"])
+    server = subprocess.Popen([*map(str, command), "--no-browser", "--allow-root", f"--port={port}",
+                               f"--{app}.ip=127.0.0.1", *options],
+                              env=env, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    pytest.fail(f"{command[-1]} did not start within 60 s")
+                time.sleep(0.3)
+        yield f"http://127.0.0.1:{port}", token
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
 @pytest.fixture(scope="module")
 def jupyter(tmp_path_factory):
     work = tmp_path_factory.mktemp("lab")
@@ -70,33 +101,12 @@ def jupyter(tmp_path_factory):
         path = work / "settings" / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
-    port, token = _free_port(), secrets.token_hex(16)
     # settings and workspaces of its own: a layout saved by an earlier session (a wider file browser)
     # must not decide what fits
     env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(work / "settings"),
                JUPYTERLAB_WORKSPACES_DIR=str(work / "workspaces"))
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", f"--port={port}",
-         "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={work}",
-         "--LabApp.expose_app_in_browser=True", "--JupyterNotebookApp.expose_app_in_browser=True"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail("JupyterLab did not start within 60 s")
-                time.sleep(0.3)
-        yield f"http://127.0.0.1:{port}", token
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+    yield from _serve([sys.executable, "-m", "jupyter", "lab", "--LabApp.expose_app_in_browser=True",
+                       "--JupyterNotebookApp.expose_app_in_browser=True"], work, env)
 
 
 @pytest.fixture(scope="module")
@@ -425,5 +435,61 @@ def test_bug_lab_renders_in_notebook_7(jupyter, browser):
         assert page.evaluate(MEASURE)["problems"] == []
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "bug-lab-notebook7-1024x768.png"))
+    finally:
+        page.close()
+
+
+@pytest.fixture(scope="module")
+def notebook_6(tmp_path_factory):
+    """Classic Notebook 6 with widgetsnbextension 3 from the Colab-like venv: a front end that renders
+    ipywidgets 7.7.1 (JupyterLab 4 renders only 8), with its own empty Jupyter configuration."""
+    python, _, _ = venvs.colab()
+    work = tmp_path_factory.mktemp("notebook6")
+    shutil.copy(ROOT / "notebooks" / NOTEBOOK, work / NOTEBOOK)
+    env = venvs.outside_env(JUPYTER_CONFIG_DIR=str(work / "config"), NNLIB_PROGRESS="0")
+    yield from _serve([python, "-m", "notebook"], work, env, app="NotebookApp")
+
+
+def _shown(page, bugs=(), batch=64):
+    """The lab's result for exactly these controls (the kernel is idle, so it comes in seconds)."""
+    shown = f".bl-result[data-bugs='{','.join(bugs)}'][data-batch='{batch}'][data-method='sampled']"
+    page.wait_for_function("s => document.querySelector(s) !== null && document.querySelector('.bl-busy') === null",
+                           arg=shown, timeout=DRAW * 3)
+    return page.locator(shown)
+
+
+def test_bug_lab_clicks_under_ipywidgets_7_in_classic_notebook(notebook_6, browser):
+    from playwright.sync_api import expect
+
+    base, token = notebook_6
+    page = browser.new_page(viewport={"width": 1024, "height": 768})
+    page.set_default_timeout(WAIT)
+    try:
+        page.goto(f"{base}/notebooks/{NOTEBOOK}?token={token}")
+        page.wait_for_function("() => window.Jupyter && Jupyter.notebook && Jupyter.notebook.kernel"
+                               " && Jupyter.notebook.kernel.is_connected()")
+        page.evaluate("() => { Jupyter.notebook.clear_all_output(); Jupyter.notebook.execute_all_cells(); }")
+        page.wait_for_function("() => Jupyter.notebook.get_cells().every(c => c.cell_type !== 'code'"
+                               " || typeof c.input_prompt_number === 'number')")
+        assert page.evaluate("() => document.querySelectorAll('.output_error').length") == 0
+        expect(_shown(page).locator(".bl-verdict")).to_have_text("PASS")
+
+        _toggle(page, "shallow_copy")
+        shown = _shown(page, ["shallow_copy"])
+        expect(shown.locator(".bl-difference")).to_have_text("0.3333333")
+        assert _on_is_obvious(page) == ["shallow_copy"]
+        sizes = page.evaluate("() => ['.bl-lab .widget-toggle-button', '.bl-difference']"
+                              ".map(s => getComputedStyle(document.querySelector(s)).fontSize)")
+        assert sizes == ["16px", "34px"]  # the buttons' text as big as under ipywidgets 8, and the number
+        page.locator(".bl-lab").scroll_into_view_if_needed()
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "bug-lab-ipywidgets7-1024x768.png"))
+        _toggle(page, "shallow_copy")
+        expect(_shown(page).locator(".bl-verdict")).to_have_text("PASS")
+
+        _toggle(page, "stray_inv_m")
+        expect(_shown(page, ["stray_inv_m"]).locator(".bl-difference")).to_have_text("0.9692308")
+        _set_batch(page, 8)
+        expect(_shown(page, ["stray_inv_m"], 8).locator(".bl-difference")).to_have_text("0.7777778")
     finally:
         page.close()
