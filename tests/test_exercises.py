@@ -382,7 +382,7 @@ def learner_checker(copy_plus="copy", reset_minus=True, central=True, two_eps=Tr
                     print_only=False):
     """A course-style gradient_check_n with one learner's mistake switched on."""
     def gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7):
-        parameters_values = course.dictionary_to_vector(parameters)
+        parameters_values, _ = solutions.dictionary_to_vector(parameters)  # the course's (theta, keys)
         grad = course.gradients_to_vector(gradients)
         n = parameters_values.shape[0]
         gradapprox = np.zeros((n, 1))
@@ -528,7 +528,9 @@ def test_gradient_check_n_that_takes_the_pair_for_theta_is_told_to_unpack_it():
 
 
 def test_gradient_check_n_that_unpacks_a_theta_only_helper_is_told_so():
-    space = {**notebook_namespace("03-gradient-checking.ipynb"), "dictionary_to_vector": course.dictionary_to_vector}
+    def theta_alone(parameters):
+        return solutions.dictionary_to_vector(parameters)[0]
+    space = {**notebook_namespace("03-gradient-checking.ipynb"), "dictionary_to_vector": theta_alone}
     feedback = exercises.check_gradient_check_n(checker_in(space, unpack=True))
     assert_fails_with(feedback, "returns theta alone, and your code unpacks two things from it")
 
