@@ -134,8 +134,8 @@ def _check(args):
     if done is None or "code" not in done:
         phase = (done or {}).get("phase", "starting")
         raise ValueError(f"the doctor did not finish: the Python process running your file ended (exit status {code}) "
-                         f"while {phase}, without a verdict. Does your file call os._exit() or sys.exit() outside "
-                         "a function, or crash Python?")
+                         f"while {phase}, before any verdict. Something in your code ends Python: os._exit(), or a "
+                         "crash inside a compiled library.")
     if "error" in done:
         raise ValueError(done["error"])
     print(to_json(done["json"]) if args.json else done["text"])

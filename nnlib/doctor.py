@@ -356,11 +356,19 @@ def check_checker(checker, parameters, cost, gradients, m=None, progress=None):
         raise ValueError(f"your checker answered some calls with a number and others with True/False ({answers}): "
                          "return the difference every time")
     variants = {name: [np.ravel(exact[p] * scale[name][p]) for p in keys] for name in scale}
-    prints = {} if kinds == {True} else formulas.fingerprints(J, work, keys, progress)
     report = CheckerReport(correct=False, on_exact=answers["exact"], answers=answers, wrote_into_parameters=wrote,
                            read_as=how, left_changed=changed, on_yours=on_yours)
     if kinds == {False}:
+        # the points of the course's loop at its epsilon; CS231n's step and the loops that never reset
+        # theta only when nothing explains the answers yet
+        prints = formulas.fingerprints(J, work, keys, formulas.STEPS[0], progress=progress)
         _read_fits(report, variants, exact, keys, gradients, matched, prints, only)
+        if not report.fits:
+            prints.update(formulas.fingerprints(J, work, keys, formulas.STEPS[0], single=False, cumulative=True,
+                                                progress=progress))
+            for eps in formulas.STEPS[1:]:
+                prints.update(formulas.fingerprints(J, work, keys, eps, progress=progress))
+            _read_fits(report, variants, exact, keys, gradients, matched, prints, only)
     report.correct, report.diagnosis = judge_checker(report)
     return report
 
@@ -455,7 +463,7 @@ def _judge(triage, case, checker, unreadable, seconds_allowed, progress):
         triage.findings.append(f"your checker was {triage.checker_error}. Fix the cost first.")
         return
     n = case.entries
-    seconds = case.cost.seconds * n * (2 * 7 + 2 * (len(formulas.STEPS) + 2))  # 7 runs of its loop, and the doctor's
+    seconds = case.cost.seconds * n * (2 * 7 + 4)  # 7 runs of its loop, the doctor's exact gradient and fingerprints
     if seconds > seconds_allowed:
         triage.checker_error = (f"not run: judging it runs its loop over all {n:,} entries about 7 times, some "
                                 f"{_duration(seconds)} here; judge it on a small network (the course's test case), or "

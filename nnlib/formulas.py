@@ -30,7 +30,7 @@ import numpy as np
 
 from .checks import Progress, relative_difference
 
-STEPS = (1e-7, 1e-5)  # the course's epsilon, and CS231n's h
+STEPS = (1e-7, 1e-5)  # the course's epsilon, and CS231n's h: the steps whose fingerprints are taken
 
 
 def _flat(parts):
@@ -79,12 +79,15 @@ class Fit:
         return self.numeric in RIGHT_NUMERIC and FORMULAS[self.formula][1] and not self.pairing
 
 
-def fingerprints(J, params, keys, progress=None):
-    """The numeric gradients above, from J at the very points a checker's loop evaluates:
-    {(name, eps): [per-parameter flat arrays]}. J(params) -> float; params are never changed."""
+def fingerprints(J, params, keys, eps, single=True, cumulative=False, progress=None):
+    """The numeric gradients above at step eps, from J at the very points a checker's loop
+    evaluates: {(name, eps): [per-parameter flat arrays]}. single: central, one-sided and half
+    (2 evaluations per entry); cumulative: plus and minus not reset (2 more, and the single ones'
+    J(theta - eps e_i) and J(theta + eps e_i), so 4 if single is False). J(params) -> float;
+    params are never changed."""
     sizes = [np.size(params[k]) for k in keys]
     n = sum(sizes)
-    bar = Progress(n * (2 * len(STEPS) + 2), "the points your checker's loop evaluates", progress)
+    bar = Progress(n * (2 + 2 * cumulative), "the points your checker's loop evaluates", progress)
     base = np.concatenate([np.ravel(params[k]) for k in keys])
 
     def at(theta):
@@ -95,29 +98,30 @@ def fingerprints(J, params, keys, progress=None):
             start += size
         return J(out)
 
-    J0, out = J({k: np.array(params[k], copy=True) for k in keys}), {}
+    out = {}
     try:
-        for eps in STEPS:
-            plus, minus = np.empty(n), np.empty(n)
-            for i in range(n):
-                t = base.copy()
-                t[i] += eps
-                plus[i] = at(t)
-                t[i] = base[i] - eps
-                minus[i] = at(t)
+        J0 = J({k: np.array(params[k], copy=True) for k in keys})
+        plus, minus = np.empty(n), np.empty(n)
+        for i in range(n):
+            t = base.copy()
+            t[i] += eps
+            plus[i] = at(t)
+            t[i] = base[i] - eps
+            minus[i] = at(t)
+        if single:
             out[("central", eps)] = (plus - minus) / (2 * eps)
             out[("one-sided", eps)] = (plus - J0) / eps
             out[("half", eps)] = (plus - J0) / (2 * eps)
-            if eps == STEPS[0]:
-                plus_run, minus_run = base.copy(), base.copy()
-                cumulative_plus, cumulative_minus = np.empty(n), np.empty(n)
-                for i in range(n):
-                    plus_run[i] += eps
-                    cumulative_plus[i] = at(plus_run)
-                    minus_run[i] -= eps
-                    cumulative_minus[i] = at(minus_run)
-                out[("plus not reset", eps)] = (cumulative_plus - minus) / (2 * eps)
-                out[("minus not reset", eps)] = (plus - cumulative_minus) / (2 * eps)
+        if cumulative:
+            plus_run, minus_run = base.copy(), base.copy()
+            cumulative_plus, cumulative_minus = np.empty(n), np.empty(n)
+            for i in range(n):
+                plus_run[i] += eps
+                cumulative_plus[i] = at(plus_run)
+                minus_run[i] -= eps
+                cumulative_minus[i] = at(minus_run)
+            out[("plus not reset", eps)] = (cumulative_plus - minus) / (2 * eps)
+            out[("minus not reset", eps)] = (plus - cumulative_minus) / (2 * eps)
     finally:
         bar.close()
     bounds = np.cumsum([0] + sizes)

@@ -4,8 +4,6 @@ Nothing here judges. It turns what a learner wrote into arrays and numbers, and 
 line what it could not use: doctor.py measures, diagnosis.py judges.
 """
 
-import contextlib
-import io
 import json
 import re
 import sys
@@ -228,7 +226,8 @@ def notebook_code(path):
 
 def load_file(path, forward=None, backward=None, checker=None, data=None):
     """Import a learner's .py file (or the code cells of a .ipynb) and find its functions by the
-    course's names (or the names given). Returns keyword arguments for doctor.triangulate().
+    course's names (or the names given). What the file prints is left alone: the CLI runs it in a
+    child process whose stdout is the terminal's stderr. Returns keyword arguments for doctor.triangulate().
     Raises ValueError with one line on anything unusable: a missing file or function, an import
     error, a data function that does not return (X, Y, parameters)."""
     import types
@@ -242,8 +241,7 @@ def load_file(path, forward=None, backward=None, checker=None, data=None):
     sys.path.insert(0, str(path.resolve().parent))  # the learner's own helper modules, next to it
     try:
         source = notebook_code(path) if path.suffix == ".ipynb" else path.read_text(encoding="utf-8")
-        with contextlib.redirect_stdout(io.StringIO()):
-            exec(compile(source, str(path), "exec"), module.__dict__)  # noqa: S102 (the learner's own file)
+        exec(compile(source, str(path), "exec"), module.__dict__)  # noqa: S102 (the learner's own file)
     except ValueError:
         raise
     except EOFError as e:
@@ -262,8 +260,7 @@ def load_file(path, forward=None, backward=None, checker=None, data=None):
             raise ValueError(f"{path.name} has no function {' or '.join(candidates)} (name it with "
                              f"--{role} NAME)")
         found[role] = getattr(module, hit) if hit else None
-    with contextlib.redirect_stdout(io.StringIO()):
-        data = call(found["data"], f"{found['data'].__name__}()")
+    data = call(found["data"], f"{found['data'].__name__}()")
     if not (isinstance(data, tuple) and len(data) == 3):
         raise ValueError(f"{found['data'].__name__}() must return (X, Y, parameters), got {type(data).__name__}")
     X, Y, parameters = data

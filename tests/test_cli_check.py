@@ -13,9 +13,9 @@ import pytest
 FILES = Path(__file__).resolve().parent / "learner_files"
 
 
-def check(*args):
+def check(*args, env=None):
     return subprocess.run([sys.executable, "-m", "nnlib", "check", *map(str, args)], capture_output=True,
-                          text=True, timeout=300, cwd=FILES)
+                          text=True, timeout=300, cwd=FILES, env=env, stdin=subprocess.DEVNULL)
 
 
 @pytest.mark.parametrize("name, code, verdict", [
@@ -89,3 +89,65 @@ def test_the_readme_shows_what_the_doctor_prints():
     printed = check("course_planted.py").stdout.splitlines()
     for want, got in zip(shown, printed, strict=False):
         assert got.startswith(want.removesuffix("...")), (want, got)
+
+
+def test_json_is_one_document_even_when_the_learners_code_prints():
+    # once: 286 "cost after forward" lines before the JSON on stdout
+    out = check("prints_a_lot.py", "--json")
+    assert out.returncode == 0 and json.loads(out.stdout)["verdict"] == "all good"
+    assert "cost after forward" in out.stderr and "loading my network" in out.stderr
+
+
+@pytest.mark.parametrize("args", [["nope.py", "--json"], ["course_fixed.py", "--layout", "diagonal", "--json"],
+                                  ["backward_raises.py", "--json"]])
+def test_with_json_an_error_is_json_too(args):
+    out = check(*args)  # once: exit 2 and nothing at all on stdout
+    assert out.returncode == 2 and list(json.loads(out.stdout)) == ["error"]
+
+
+@pytest.mark.parametrize("name, phase", [("exits_on_import.py", "importing your file"),
+                                         ("exits_in_checker.py", "checking your code")])
+def test_a_file_that_ends_python_never_gets_a_verdict(name, phase):
+    out = check(name)  # once: exit 0 and no output at all
+    assert out.returncode == 2 and out.stdout == ""
+    assert "the doctor did not finish" in out.stderr and phase in out.stderr and "os._exit()" in out.stderr
+
+
+def test_a_checker_that_asks_for_input_gets_one_line_instead_of_hanging():
+    out = subprocess.run([sys.executable, "-m", "nnlib", "check", "asks_for_input.py"], capture_output=True,
+                         text=True, timeout=120, cwd=FILES)  # stdin left open, as in a terminal
+    assert out.returncode == 1 and out.stdout.startswith("verdict: backprop right; your checker could not be judged")
+    assert "your checker called input() (asks_for_input.py, line 8, in gradient_check_n)" in out.stdout
+
+
+def test_a_notebook_is_read_from_its_code_cells(tmp_path):
+    source = (FILES / "course_fixed.py").read_text().splitlines(keepends=True)
+    cells = [{"cell_type": "markdown", "metadata": {}, "source": ["# my check\n"]},
+             {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": 1,
+              "source": ["%matplotlib inline\n", "!pip install numpy\n"] + source},
+             {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": 2,
+              "source": ["display(gradient_check_n_test_case()[0].shape)"]}]
+    notebook = tmp_path / "my_check.ipynb"
+    notebook.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    out = check(notebook)  # once: "no such Python file"
+    assert out.returncode == 0 and out.stdout.startswith("verdict: all good"), out.stderr
+
+
+def test_a_million_parameters_get_a_sample_in_seconds_and_no_certain_agreement():
+    # once: the loop, with an estimate of 50-62 minutes, and "certain: backprop agrees" after a sample
+    out = check("big_network.py")
+    assert out.returncode == 1, out.stderr
+    assert out.stdout.startswith("verdict: backprop likely right; your checker was not run")
+    assert "sampled: 50 of 1,001,000 entries" in out.stdout and "likely: backprop agrees on the 50 entries" in out.stdout
+    assert "certain: backprop agrees" not in out.stdout and "all good" not in out.stdout
+
+
+def test_a_slow_cost_gets_one_bar_per_phase_with_its_own_name():
+    out = check("slow_cost.py", "--checker-seconds", "1", env=dict(os.environ, NNLIB_PROGRESS="1"))
+    assert out.returncode == 1 and "nnlib's check of your backprop" in out.stderr  # once: "gradient check", twice
+    assert "gradient check:" not in out.stderr
+
+
+def test_m_can_be_given():
+    out = check("course_planted.py", "--m", "3")
+    assert out.returncode == 1 and "m = 3 examples (as given)" in out.stdout
