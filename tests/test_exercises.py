@@ -498,14 +498,16 @@ def gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7):
 
 
 def notebook_namespace(notebook):
-    """What notebook 3 or 6 gives a learner's checker: np, nnlib.course's helpers, and the notebook's own
-    dictionary_to_vector (its one cell that defines it)."""
+    """What notebook 3 or 6 gives a learner's checker: np, nnlib.course's helpers, and the notebook's
+    dictionary_to_vector: the cell that defines (or assigns) it, else nnlib.course's, which the setup
+    cell imports."""
     space = {"np": np, "course": course, **{name: getattr(course, name) for name in (
-        "forward_propagation_n", "gradients_to_vector", "vector_to_dictionary")}}
+        "dictionary_to_vector", "forward_propagation_n", "gradients_to_vector", "vector_to_dictionary")}}
     cells = nbformat.read(ROOT / "notebooks" / notebook, as_version=4).cells
-    source = [c.source for c in cells if c.cell_type == "code" and "def dictionary_to_vector(" in c.source]
-    assert len(source) == 1, notebook
-    exec(source[0], space)
+    defining = [c.source for c in cells if c.cell_type == "code"
+                and re.search(r"^(def dictionary_to_vector\(|dictionary_to_vector = )", c.source, re.M)]
+    for source in defining:
+        exec(source, space)
     return space
 
 
