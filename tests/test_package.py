@@ -4,7 +4,6 @@ ipywidgets is 7.7.1 (tests/colab-requirements.txt). The lab clicked in a browser
 is in tests/test_browser.py."""
 
 import re
-import shlex
 import shutil
 import subprocess
 import sys
@@ -86,6 +85,18 @@ def test_the_cli_and_the_doctor_from_a_fresh_venv_outside_the_repository(tmp_pat
                                            "  - backprop is WRONG: nnlib's check gives 0.2850932 (threshold 2e-07)."]
 
 
+def test_the_doctor_from_the_wheel_reads_the_notebook_a_learner_has_open(tmp_path):
+    """`!python -m nnlib check "My assignment.ipynb"` in Coursera's Jupyter: the code cells, magics skipped."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Gradient checking"),
+                nbformat.v4.new_code_cell('%pip install "backprop-lab @ git+https://example.invalid/x"'),
+                nbformat.v4.new_code_cell((ROOT / "tests" / "learner_files" / "course_planted.py").read_text())]
+    nbformat.write(nb, tmp_path / "My assignment.ipynb")
+    out = _outside(tmp_path, "-m", "nnlib", "check", "My assignment.ipynb")
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "  - backprop is WRONG: nnlib's check gives 0.2850932 (threshold 2e-07)." in out.stdout.splitlines()
+
+
 def test_the_lab_without_its_extra_says_what_to_install(tmp_path):
     out = _outside(tmp_path, "-c", "import nnlib.lab")
     assert out.returncode == 1
@@ -107,22 +118,17 @@ def _first_code_cell(path):
     return next(c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code").source
 
 
-def _run_cell(source, in_colab):
-    """The cell as IPython runs it; returns the line magics it called, as (name, line)."""
+def _run_cell(source, in_colab, monkeypatch):
+    """The cell as IPython runs it, with Colab's module present or not; returns the commands it ran."""
     from IPython.core.inputtransformer2 import TransformerManager
 
-    calls = []
-    shell = types.SimpleNamespace(run_line_magic=lambda name, line: calls.append((name, line)))
-    saved = sys.modules.pop("google.colab", None)
+    commands = []
+    monkeypatch.setattr(subprocess, "run", lambda args, **kwargs: commands.append((args, kwargs)))
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
     if in_colab:
-        sys.modules["google.colab"] = types.ModuleType("google.colab")
-    try:
-        exec(TransformerManager().transform_cell(source), {"get_ipython": lambda: shell})
-    finally:
-        sys.modules.pop("google.colab", None)
-        if saved is not None:
-            sys.modules["google.colab"] = saved
-    return calls
+        monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    exec(TransformerManager().transform_cell(source), {})
+    return commands
 
 
 def test_every_notebook_starts_with_the_same_colab_install_cell():
@@ -131,16 +137,37 @@ def test_every_notebook_starts_with_the_same_colab_install_cell():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_the_first_cell_installs_the_package_in_colab_and_does_nothing_elsewhere(path):
+def test_the_first_cell_installs_the_package_in_colab_and_does_nothing_elsewhere(path, monkeypatch):
     source = _first_code_cell(path)
-    assert _run_cell(source, in_colab=False) == []
-    ((magic, line),) = _run_cell(source, in_colab=True)
-    words = shlex.split(line)
-    assert magic == "pip" and words[0] == "install"
+    assert _run_cell(source, in_colab=False, monkeypatch=monkeypatch) == []
+    ((args, kwargs),) = _run_cell(source, in_colab=True, monkeypatch=monkeypatch)
+    # pip of the kernel's own Python; a failed install stops the notebook there
+    assert args[:4] == [sys.executable, "-m", "pip", "install"] and kwargs == {"check": True}
     # the package at this version from the repository named in pyproject.toml, and nothing else
     # (never requirements.txt: its ipywidgets 8 does not render in Colab)
     source_url = PROJECT["urls"]["Source"]
-    assert [w for w in words[1:] if not w.startswith("-")] == [f"backprop-lab[lab] @ git+{source_url}@v{VERSION}"]
+    assert [a for a in args[4:] if not a.startswith("-")] == [f"backprop-lab[lab] @ git+{source_url}@v{VERSION}"]
+
+
+def test_the_doctor_can_read_a_notebook_of_the_series():
+    """A learner pastes their functions into notebook 6 and checks it as a file: the install cell
+    must stay Python once the doctor leaves out IPython's % and ! lines."""
+    from nnlib.learner import notebook_code
+
+    for path in NOTEBOOKS:
+        compile(notebook_code(path), path.name, "exec")
+
+
+def test_the_readme_names_one_repository_and_one_release():
+    """The GitHub address is a placeholder until the repository is published: pyproject.toml's
+    Source URL, the notebooks' install cell and the README's badges and commands change together."""
+    readme = (ROOT / "README.md").read_text()
+    source = PROJECT["urls"]["Source"]
+    repo = source.removeprefix("https://github.com/")
+    colab = re.findall(r"\(https://colab\.research\.google\.com/github/([^)]+)\)", readme)
+    assert colab == [f"{repo}/blob/v{VERSION}/notebooks/{p.name}" for p in NOTEBOOKS]
+    assert set(re.findall(r'"backprop-lab(?:\[lab\])? @ (\S+)"', readme)) == {f"git+{source}@v{VERSION}"}
+    assert re.findall(r"mybinder\.org/v2/gh/([\w.-]+/[\w.-]+)/", readme) == [repo]
 
 
 def test_installing_into_colab_changes_none_of_its_packages():
