@@ -45,8 +45,13 @@ def test_the_course_case_planted_bugs(course_case):
 
 def test_the_course_case_fixed_passes_at_the_courses_number(course_case):
     report = _course_check(*course_case, course.backward_propagation_n)
-    assert report.passed and report.difference == pytest.approx(1.1890913e-07, rel=1e-6)
-    assert [r.note for r in report.per_parameter if r.difference >= 2e-7] == ["rounding", "rounding"]
+    # The course prints 1.1890913e-07. A correct check's difference is truncation and rounding error:
+    # its first digits come from eps = 1e-7, its 5th digit on from the CPU's BLAS kernel (OpenBLAS's
+    # Sandybridge kernel gives 1.1890418e-07), so only 3 digits are compared.
+    assert report.passed and report.difference == pytest.approx(1.1890913e-07, rel=1e-3)
+    # rows above the threshold by rounding alone (which ones depends on the kernel) are marked, never FAIL
+    assert all(r.passed and (r.difference < 2e-7 or r.note == "rounding") for r in report.per_parameter)
+    assert any(r.note == "rounding" for r in report.per_parameter)
     assert report.cache_intact
 
 
