@@ -203,7 +203,7 @@ COURSE_NAMES = {
 
 def notebook_code(path):
     """The code cells of a .ipynb file as one Python source; IPython's magics (%, %%) and shell
-    lines (!) are left out, since plain Python cannot run them."""
+    lines (!) become `pass`, since plain Python cannot run them."""
     try:
         cells = json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
     except (ValueError, KeyError, TypeError) as e:
@@ -220,7 +220,8 @@ def notebook_code(path):
             if not first.startswith(("%%time", "%%capture")):
                 continue
             source = body
-        lines += ["" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()] + [""]
+        lines += [line[:len(line) - len(line.lstrip())] + "pass" if line.lstrip().startswith(("%", "!")) else line
+                  for line in source.splitlines()] + [""]  # pass: an `if` whose body was a magic stays Python
     return "\n".join(lines)
 
 
