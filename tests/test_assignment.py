@@ -1,30 +1,38 @@
-"""The graded assignment in assignments/gradient-checking: otter assign, then grading.
+"""The graded assignment in assignments/gradient-checking: the hand-out, then grading a class.
 
-The fast tests read the master notebook. The tests marked `grading` run `otter assign` into a
-temporary folder, check that the student notebook gives nothing away, and grade a correct and
-four learner-style wrong submissions (made by make_submissions.py) with grade.py, as an
-instructor would: the correct one scores full marks, each wrong one loses exactly the points of
-the question it gets wrong. They take a minute or two; deselect them with `-m "not grading"`.
+The fast tests read the master notebook and exercise grade.py's parts that run no notebook
+(reading what was handed in, the data that crosses the sandbox's wall, the statuses). The
+tests marked `grading` make the hand-out with assign.py (otter assign, then the master's
+solutions graded in the sandbox) and grade a class of hand-ins from tests/assignment_class.py
+with grade.py, as an instructor would: every honest notebook gets what it deserves, no cheat
+more than its honest work, every file a row. They take about a minute; deselect them with
+`-m "not grading"`.
 """
 
 import csv
 import importlib.util
+import io
+import json
 import os
 import re
+import shutil
+import signal
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
+import assignment_class
 import nbformat
+import numpy as np
 import pytest
-import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 FOLDER = ROOT / "assignments" / "gradient-checking"
 MASTER = FOLDER / "gradient-checking.ipynb"
 POINTS = {"q1": 4.0, "q2": 4.0, "q3": 2.0}
-# every example submission and the one question its mistake must cost (None: full marks)
+# every example of make_submissions.py and the one question its mistake must cost (None: full marks)
 LOSES = {
     "correct": None,
     "checker-without-copy": "q2",
@@ -32,37 +40,37 @@ LOSES = {
     "inplace-relu-derivative": "q1",
     "one-sided-difference": "q2",
 }
+# the class CI grades: one hand-in of each kind in assignment_class.py (the whole class is 26 files),
+# and the two examples docs/instructors.md grades with the correct one (assign.py grades that)
+CI_CLASS = ["ben-einsum-no-otter-metadata.ipynb", "kim-syntax-error.ipynb", "aaron-endless-training.ipynb",
+            "mia-blank.ipynb", "pia-exits-early.ipynb", "empty.ipynb", "notes.pdf", "logistic-regression.ipynb",
+            "cheat-patches-otter.ipynb", "cheat-reads-disk.ipynb", "cheat-calls-nnlib.ipynb", "cheat-hard-coded.ipynb"]
+CI_EXAMPLES = ["inv-m-twice", "one-sided-difference"]
+PUBLIC = {"q1 - 1", "q1 - 2", "q2 - 1", "q2 - 2", "q3 - 1"}
+CI_TIMEOUT = 20   # seconds per notebook: the honest ones take 2-10 s on a busy two-core machine
 
 
 def load_script(name):
-    spec = importlib.util.spec_from_file_location(name, FOLDER / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.path.insert(0, str(FOLDER))
+    try:
+        spec = importlib.util.spec_from_file_location(name, FOLDER / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(FOLDER))
     return module
+
+
+grade = load_script("grade")
+questions, sandbox = grade.questions, grade.sandbox   # the very modules grade.py uses
+make_submissions = load_script("make_submissions")
 
 
 def master_cells():
     return nbformat.read(MASTER, as_version=4).cells
 
 
-def blocks(cells, begin, end):
-    """The cells between raw cells that start with `begin` and `end` (otter's block markers)."""
-    inside, out = False, []
-    for cell in cells:
-        first = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
-        if cell.cell_type == "raw" and first.startswith(begin):
-            inside = True
-        elif cell.cell_type == "raw" and first.startswith(end):
-            inside = False
-        elif inside:
-            out.append(cell)
-    return out
-
-
-def question_configs(cells):
-    return [yaml.safe_load(c.source.split("\n", 1)[1]) for c in cells
-            if c.cell_type == "raw" and c.source.startswith("# BEGIN QUESTION")]
-
+# ---- the master ---------------------------------------------------------------------------------
 
 def test_master_is_committed_without_outputs_and_starts_with_the_config():
     nb = nbformat.read(MASTER, as_version=4)
@@ -74,26 +82,44 @@ def test_master_is_committed_without_outputs_and_starts_with_the_config():
 
 
 def test_points_in_the_text_are_the_points_graded():
+    master = questions.read_master(MASTER)
+    assert master["questions"] == POINTS and master["assignment"] == "gradient-checking"
+    configs = [c.source for c in master_cells() if c.cell_type == "raw" and c.source.startswith("# BEGIN QUESTION")]
+    assert len(configs) == 3 and all("all_or_nothing: true" in c for c in configs)
     cells = master_cells()
-    configs = question_configs(cells)
-    graded = {q["name"]: float(sum(q["points"])) for q in configs}
-    assert graded == POINTS
-    assert all(q.get("all_or_nothing") for q in configs)
     for number, (name, points) in enumerate(POINTS.items(), start=1):
         heading = [c.source for c in cells if c.cell_type == "markdown" and f"## Question {number}:" in c.source]
         assert len(heading) == 1 and f"({points:g} points)" in heading[0], name
+    built = questions.build(MASTER, np.random.default_rng(0))
+    assert {q.name: q.points for q in built} == POINTS
+
+
+def test_the_master_holds_public_tests_only_and_the_grader_tests_every_question():
+    test_cells = [c.source for c in master_cells() if c.cell_type == "code" and re.search(r"def test_q\d", c.source)]
+    assert len(test_cells) == 5 and not [c for c in test_cells if "hidden" in c]
+    built = questions.build(MASTER, np.random.default_rng(0))
+    public = {q.name: [t.name for t in q.tests if not t.hidden] for q in built}
+    hidden = {q.name: [t.name for t in q.tests if t.hidden] for q in built}
+    assert {q: len(names) for q, names in public.items()} == {"q1": 2, "q2": 2, "q3": 1}   # the master's five
+    assert {q: len(names) for q, names in hidden.items()} == {"q1": 2, "q2": 4, "q3": 2}
+
+
+def test_the_grader_draws_new_cases_each_run():
+    first, second = (questions.build(MASTER, np.random.default_rng(seed)) for seed in (1, 2))
+    a, b = first[0].tests[2].calls[0].args[0], second[0].tests[2].calls[0].args[0]   # q1 - 3's digits at m = 2
+    assert a.shape == b.shape == (784, 2) and not np.array_equal(a, b)
 
 
 def test_every_mistake_is_one_edit_of_the_solution():
-    make = load_script("make_submissions")
-    solution = blocks(master_cells(), "# BEGIN SOLUTION", "# END SOLUTION")
     nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell(make.strip_markers(c.source), metadata={"tags": [make.ANSWER_TAG]})
-        for c in solution])
-    assert set(make.MISTAKES) == set(LOSES) - {"correct"}
-    for name, (question, edits) in make.MISTAKES.items():
+        nbformat.v4.new_code_cell(make_submissions.strip_markers(source),
+                                  metadata={"tags": [make_submissions.ANSWER_TAG]})
+        for source in make_submissions.solution_cells()])
+    assert len(nb.cells) == 3
+    assert set(make_submissions.MISTAKES) == set(LOSES) - {"correct"}
+    for name, (question, edits) in make_submissions.MISTAKES.items():
         assert question == LOSES[name]
-        wrong = make.with_mistake(nb, edits)      # exits when an edit is not found exactly once
+        wrong = make_submissions.with_mistake(nb, edits)      # exits when an edit is not found exactly once
         assert [c.source for c in wrong.cells] != [c.source for c in nb.cells], name
 
 
@@ -101,9 +127,10 @@ def requirement_lines(path):
     return [line.split("#")[0].strip() for line in path.read_text().splitlines() if line.split("#")[0].strip()]
 
 
-def test_otter_is_pinned_for_instructors_and_kept_out_of_the_learners_requirements():
+def test_otter_and_dill_are_pinned_for_instructors_and_kept_out_of_the_learners_requirements():
     lines = requirement_lines(ROOT / "requirements-instructor.txt")
     assert lines[0] == "-r requirements.txt" and "otter-grader==7.0.0" in lines
+    assert any(line.startswith("dill==") for line in lines)   # grade.py carries answers out with it
     learners = {re.split(r"[=<>@ ]", line)[0].lower() for line in requirement_lines(ROOT / "requirements.txt")}
     for line in lines[1:]:
         assert re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[0-9][\w.]*", line), line
@@ -111,70 +138,242 @@ def test_otter_is_pinned_for_instructors_and_kept_out_of_the_learners_requiremen
     assert "otter-grader" not in learners
 
 
-# ---- otter assign and grading (slow: marked) ------------------------------------------------
+# ---- what crosses the wall -------------------------------------------------------------------------
 
-def run(*args, cwd=ROOT):
-    done = subprocess.run([sys.executable, *map(str, args)], cwd=cwd, capture_output=True, text=True)
-    assert done.returncode == 0, f"{' '.join(map(str, args))} failed:\n{done.stdout}\n{done.stderr}"
-    return done.stdout
+def test_values_cross_the_wall_as_plain_data():
+    arrays = {}
+    value = {"dW1": np.arange(6.0).reshape(2, 3), "n": 3, "ok": True, "x": 0.5, "s": "b", "none": None,
+             "todo": Ellipsis, "names": {"dW1", "db1"}, "pair": (np.float64(2.5), [1, 2]),
+             "weird": object()}
+    back = sandbox.decode(json.loads(json.dumps(sandbox.encode(value, arrays))), arrays)
+    assert back["dW1"].tolist() == value["dW1"].tolist() and back["names"] == {"dW1", "db1"}
+    assert (back["n"], back["ok"], back["x"], back["s"], back["none"], back["todo"]) == (3, True, 0.5, "b", None, ...)
+    assert back["pair"][0] == 2.5 and back["pair"][1] == [1, 2] and isinstance(back["pair"], tuple)
+    assert isinstance(back["weird"], sandbox.Other) and back["weird"].type_name == "object"
+    with pytest.raises(ValueError):
+        sandbox.decode({"t": "pickle", "v": "..."}, {})
+
+
+def test_what_comes_back_is_read_without_unpickling(tmp_path):
+    (tmp_path / "results.json").write_text(json.dumps({"t": "array", "v": "a0", "type": "ndarray"}))
+    np.savez(tmp_path / "results.npz", a0=np.array([{"a": 1}], dtype=object))   # a pickle inside
+    with pytest.raises(ValueError, match="allow_pickle"):
+        sandbox.load_data(tmp_path / "results")
+
+
+def test_magics_and_shell_lines_become_pass_on_the_same_lines():
+    source = "%matplotlib inline\nx = 1\n  !pip install seaborn\ny = 2"
+    assert sandbox.without_magics(source) == "pass\nx = 1\n  pass\ny = 2"
+    assert sandbox.without_magics("%%time\nz = 3") == "\nz = 3"
+
+
+# ---- what was handed in -------------------------------------------------------------------------------
+
+ANSWERS = ["backward_propagation", "gradient_check_n", "wrong_gradients", "planted_bug"]
+
+
+def notebook_bytes(*sources, metadata=None):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# mine")] +
+                                  [nbformat.v4.new_code_cell(s) for s in sources])
+    nb.metadata.update(metadata or {})
+    return nbformat.writes(nb).encode()
+
+
+def archive(files):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("name, data, status", [
+    ("a.ipynb", b"", "not a notebook: an empty file"),
+    ("a.pdf", b"%PDF-1.4", "not a notebook: a .pdf file"),
+    ("a", b"text", "not a notebook: a file without extension"),
+    ("a.ipynb", b"{not json", "not a notebook: JSONDecodeError"),
+    ("a.ipynb", b'{"a": 1}', "not a notebook: JSON without cells"),
+    ("a.ipynb", b"\xff\xfe\x00", "not a notebook: UnicodeDecodeError"),
+    ("a.zip", b"PK not really", "not a notebook: a .zip that cannot be read"),
+    ("a.zip", archive({"notes.txt": "x"}), "not a notebook: a zip with no .ipynb in it"),
+    ("a.zip", archive({"x.ipynb": notebook_bytes("wrong_gradients = 1"), "y.ipynb": notebook_bytes("planted_bug = 1")}),
+     "not graded: a zip with 2 notebooks"),
+    ("a.ipynb", notebook_bytes("def sigmoid(z): ..."), "not this assignment: no code cell mentions"),
+    ("a.ipynb", notebook_bytes("planted_bug = 'b'", metadata={"otter": {"assignment_name": "other"}}),
+     "not this assignment: its otter metadata says 'other'"),
+])
+def test_a_file_that_cannot_be_graded_says_why(tmp_path, name, data, status):
+    path = tmp_path / name
+    path.write_bytes(data)
+    cells, why = grade.read_notebook(path, "gradient-checking", ANSWERS)
+    assert cells is None and why.startswith(status), why
+
+
+def test_a_notebook_is_graded_without_otter_metadata_and_from_a_zip(tmp_path):
+    data = notebook_bytes("import numpy as np", "%matplotlib inline\nplanted_bug = 'b'")
+    for name, content in (("a.ipynb", data), ("a.zip", archive({"gradient-checking.ipynb": data,
+                                                                 "__MACOSX/._gradient-checking.ipynb": "x"}))):
+        (tmp_path / name).write_bytes(content)
+        cells, why = grade.read_notebook(tmp_path / name, "gradient-checking", ANSWERS)
+        assert why is None and [c["number"] for c in cells] == [2, 3]   # cells counted from 1, markdown too
+
+
+def test_every_entry_of_a_folder_is_a_submission(tmp_path):
+    for name in ("b.ipynb", "a.pdf", ".DS_Store"):
+        (tmp_path / name).write_bytes(b"")
+    (tmp_path / "c").mkdir()
+    assert [p.name for p in grade.find_submissions([tmp_path])] == ["a.pdf", "b.ipynb", "c"]
+    assert grade.read_notebook(tmp_path / "c", "gradient-checking", ANSWERS)[1].startswith("not a notebook: a folder")
+
+
+def test_the_status_says_what_happened_first_things_first():
+    def status(**kw):
+        base = {"cell": 5, "errors": [], "timed_out": None, "finished": True}
+        base.update(kw)
+        return grade.describe_run(base, 0, False, 60, {})
+
+    assert status() == "completed"
+    assert status(errors=[{"cell": 5, "type": "SyntaxError", "line": 3}]) == "SyntaxError in cell 5 line 3"
+    assert status(errors=[{"cell": 4, "type": "ModuleNotFoundError", "line": 1, "module": "seaborn"},
+                          {"cell": 9, "type": "NameError", "line": 2, "message": "x"}]) == \
+        "import of seaborn failed in cell 4 line 1 (and 1 more cells raised errors)"
+    assert status(timed_out=14, finished=True).startswith("timed out after 60 s in cell 14;")
+    assert grade.describe_run({"cell": 7}, 0, True, 60, {}).startswith("timed out after 60 s in cell 7;")
+    assert grade.describe_run({"cell": 7}, -9, False, 60, {}) == "the notebook's process ended in cell 7 (exit code -9)"
+
+
+# ---- the hand-out and grading (slow: marked) ------------------------------------------------------------
+
+def run(*args, cwd=ROOT, check=True, env=None):
+    done = subprocess.run([sys.executable, *map(str, args)], cwd=cwd, capture_output=True, text=True, env=env)
+    if check:
+        assert done.returncode == 0, f"{' '.join(map(str, args))} failed:\n{done.stdout}\n{done.stderr}"
+    return done
 
 
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory):
-    """What `otter assign` writes for the master (the solutions run later, in the grading test)."""
+    """What assign.py makes: it runs otter assign, and grades the master's solutions in the sandbox."""
     try:
         import otter  # noqa: F401
     except ImportError:  # CI installs it: there a skip would hide a broken set-up
         (pytest.fail if os.environ.get("CI") else pytest.skip)(
             "otter-grader is not installed: pip install -r requirements-test.txt")
     out = tmp_path_factory.mktemp("assignment") / "dist"
-    run("-m", "otter", "assign", "--no-run-tests", MASTER, out)
+    start = time.perf_counter()
+    log = run(FOLDER / "assign.py", out).stdout
+    print(log, f"assign.py took {time.perf_counter() - start:.1f} s")
+    assert "score 10 points" in log
     return out
 
 
 @pytest.mark.grading
-def test_student_notebook_gives_no_solution_and_no_hidden_test(dist):
-    cells = master_cells()
-    student = nbformat.read(dist / "student" / MASTER.name, as_version=4)
-    text = nbformat.writes(student)    # cells and metadata (where otter keeps the public tests)
+def test_the_handout_gives_no_solution_and_no_hidden_test(dist):
+    assert sorted(p.name for p in dist.iterdir()) == ["gradient-checking-handout.zip", "handout", "student"]
+    with zipfile.ZipFile(dist / "gradient-checking-handout.zip") as z:
+        assert sorted(z.namelist()) == ["README.md", "gradient-checking.ipynb", "requirements.txt"]
+        assert z.read("gradient-checking.ipynb") == (dist / "student" / "gradient-checking.ipynb").read_bytes()
+        requirements = z.read("requirements.txt").decode()
+    assert "otter-grader==7.0.0" in requirements and re.search(r"^\S+ @ https://\S+\.zip$", requirements, re.M)
+    student = nbformat.read(dist / "student" / "gradient-checking.ipynb", as_version=4)
     code = "\n".join(c.source for c in student.cells if c.cell_type == "code")
-    given = {line.strip() for c in cells if c.cell_type == "code" for line in c.source.splitlines()
-             if "# SOLUTION" not in line}
-    solution = {line.split("# SOLUTION")[0].strip() for c in blocks(cells, "# BEGIN SOLUTION", "# END SOLUTION")
-                for line in c.source.splitlines() if "# SOLUTION" in line}
-    secret = sorted(solution - given)
-    assert secret == sorted(solution) and len(secret) >= 15   # every line a learner writes
-    assert [line for line in secret if line in code] == []   # (the prompts give the formulas, not the code)
-    answers = [c.source for c in student.cells if "otter_answer_cell" in c.metadata.get("tags", [])]
+    secret = load_script("assign").solution_lines(MASTER)   # (the prompts give the formulas, not the code)
+    assert len(secret) >= 15 and [line for line in secret if line in code] == []
+    answers = [c.source for c in student.cells if make_submissions.ANSWER_TAG in c.metadata.get("tags", [])]
     assert len(answers) == 3 and all("..." in a for a in answers)
-
-    tests = blocks(cells, "# BEGIN TESTS", "# END TESTS")
-    names = {c.source: re.search(r"def (test_\w+)", c.source).group(1) for c in tests}
-    hidden = [n for src, n in names.items() if "hidden: true" in src]
-    public = [n for src, n in names.items() if "hidden: true" not in src]
-    assert len(hidden) >= 8 and len(public) >= 5
-    assert [n for n in hidden if n in text] == []
-    assert all(n in text for n in public)   # the public tests ship with the notebook
+    public = [re.search(r"def (test_\w+)", c.source).group(1) for c in master_cells()
+              if c.cell_type == "code" and c.source.startswith("def test_")]
+    shipped = "\n".join(student.metadata.otter.tests.values())   # what grader.check runs
+    assert len(public) == 5 and all(name in shipped for name in public)
+    assert "hidden=True" not in shipped and shipped.count("hidden=False") == 5
+    assert [line for line in secret if line in (dist / "handout" / "README.md").read_text()] == []
 
 
 @pytest.mark.grading
-def test_grading_gives_full_marks_and_costs_each_mistake_its_question(dist, tmp_path):
-    submissions = tmp_path / "submissions"
-    run(FOLDER / "make_submissions.py", dist, submissions)
-    assert sorted(p.stem for p in submissions.glob("*.ipynb")) == sorted(LOSES)
-    grades = tmp_path / "grades.csv"
-    start = time.perf_counter()
-    log = run(FOLDER / "grade.py", submissions, "-a", dist, "-o", grades, "-j", "2")
-    elapsed = time.perf_counter() - start
-    print(log, f"graded {len(LOSES)} submissions in {elapsed:.1f} s")
+def test_a_failing_assign_leaves_the_previous_handout_and_nothing_else(dist, tmp_path):
+    master = tmp_path / "master" / "gradient-checking.ipynb"
+    master.parent.mkdir()
+    nb = nbformat.read(MASTER, as_version=4)
+    for cell in nb.cells:
+        cell.source = cell.source.replace("dZ2 = A2 - Y  # SOLUTION", "dZ2 = (A2 - Y) / m  # SOLUTION")
+    nbformat.write(nb, master)
+    previous = tmp_path / "course" / "dist"
+    previous.parent.mkdir()
+    shutil.copytree(dist, previous)
+    before = {p.relative_to(previous): p.read_bytes() for p in previous.rglob("*") if p.is_file()}
+    done = run(FOLDER / "assign.py", previous, "--master", master, check=False)
+    assert done.returncode == 1 and "the master's solutions score 6 of 10" in done.stderr, done.stderr
+    assert {p.relative_to(previous): p.read_bytes() for p in previous.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in previous.parent.iterdir()) == ["dist"]
+    assert sorted(p.name for p in master.parent.iterdir()) == ["gradient-checking.ipynb"]
 
-    rows = {row["file"]: row for row in csv.DictReader(grades.open())}
-    assert {q: float(rows["points-per-question"][q]) for q in POINTS} == POINTS
-    for name, loses in LOSES.items():
-        row = rows[f"{name}.ipynb"]
-        assert row["grading_status"] == "Completed", (name, row)
-        want = {q: 0.0 if q == loses else points for q, points in POINTS.items()}
-        assert {q: float(row[q]) for q in POINTS} == want, (name, row["failed_tests"])
-        assert float(row["total_points_earned"]) == sum(want.values())
-        failed = set(re.findall(r"\b(q\d) - \d+:", row["failed_tests"]))
-        assert failed == ({loses} if loses else set()), (name, row["failed_tests"])
+
+@pytest.mark.grading
+def test_a_class_grades_into_a_complete_csv_that_nobody_can_game(dist, tmp_path):
+    submissions = tmp_path / "submissions"
+    expected = assignment_class.write(dist, submissions, CI_CLASS)
+    examples = tmp_path / "examples"
+    run(FOLDER / "make_submissions.py", dist, examples)
+    for name in CI_EXAMPLES:
+        shutil.copy2(examples / f"{name}.ipynb", submissions)
+        expected[f"{name}.ipynb"] = ({q: 0 if q == LOSES[name] else p for q, p in POINTS.items()}, "completed")
+    grades, feedback = tmp_path / "grades.csv", tmp_path / "feedback"
+    start = time.perf_counter()
+    log = run(FOLDER / "grade.py", submissions, "-o", grades, "-j", "2", "-t", CI_TIMEOUT, "--feedback", feedback)
+    print(log.stdout, f"graded {len(expected)} files in {time.perf_counter() - start:.1f} s")
+
+    rows = list(csv.DictReader(grades.open()))
+    assert {q: float(rows[0][q]) for q in POINTS} == POINTS and rows[0]["file"] == "points-per-question"
+    rows = {row["file"]: row for row in rows[1:]}
+    assert sorted(rows) == sorted(expected), "a file handed in has no row, or a row no file"
+    for name, (deserved, status) in expected.items():
+        row = rows[name]
+        given = {q: float(row[q]) for q in POINTS}
+        assert given == deserved and float(row["total"]) == sum(deserved.values()), (name, row["failed_tests"])
+        assert status in row["grading_status"], (name, row["grading_status"])
+        fed_back = (feedback / f"{Path(name).stem}.txt").read_text()
+        assert fed_back.startswith(f"{name}: {sum(deserved.values()):g} of 10 points")
+        lines = fed_back.splitlines()
+        for i, line in enumerate(lines):   # a hidden test: its name, points and verdict, never its message
+            if "(hidden)" in line and i + 1 < len(lines):
+                assert not lines[i + 1].startswith("      "), (name, line, lines[i + 1])
+        failures = re.findall(r"(q\d - \d): (.*?)(?=; q\d - \d: |$)", row["failed_tests"])
+        shown = {message for test, message in failures if test in PUBLIC}
+        for test, message in failures:
+            assert (message[:60] in fed_back) == (test in PUBLIC or message in shown), (name, test, message)
+    assert "NnlibNotAvailable: nnlib.forward was used" in rows["cheat-calls-nnlib.ipynb"]["failed_tests"]
+
+
+@pytest.mark.grading
+def test_ctrl_c_keeps_the_rows_graded_and_leaves_no_process(dist, tmp_path):
+    submissions = tmp_path / "submissions"
+    submissions.mkdir()
+    quick = assignment_class.Q1_COURSE_HELPER
+    (submissions / "a.ipynb").write_bytes(notebook_bytes("import numpy as np", quick))
+    (submissions / "b.ipynb").write_bytes(notebook_bytes("import numpy as np", quick))
+    (submissions / "c.ipynb").write_bytes(notebook_bytes("import numpy as np", quick, "import time\ntime.sleep(600)"))
+    grades, scratch = tmp_path / "grades.csv", tmp_path / "tmp"
+    scratch.mkdir()
+    env = dict(os.environ, TMPDIR=str(scratch))
+    process = subprocess.Popen([sys.executable, FOLDER / "grade.py", submissions, "-o", grades, "-j", "1",
+                                "-t", "300"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and (not grades.exists() or len(grades.read_text().splitlines()) < 4):
+        time.sleep(0.2)
+    time.sleep(1)   # c.ipynb is running now
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 130 and "has the 2 submission(s) graded so far" in err, (out, err)
+    rows = list(csv.reader(grades.open()))
+    assert [r[0] for r in rows] == ["file", "points-per-question", "a.ipynb", "b.ipynb"]
+    assert [r[1] for r in rows[2:]] == ["4", "4"]
+    if Path("/proc").is_dir():   # no sandbox outlives grade.py
+        left = []
+        for pid in (p for p in Path("/proc").iterdir() if p.name.isdigit()):
+            try:
+                if str(scratch).encode() in (pid / "cmdline").read_bytes():
+                    left.append(pid.name)
+            except OSError:
+                pass
+        assert left == []

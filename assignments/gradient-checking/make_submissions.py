@@ -1,12 +1,12 @@
-"""Example submissions, made from the assignment `otter assign` generated: one correct, four wrong.
+"""Example submissions, made from the student notebook `otter assign` generated: one correct, four wrong.
 
     python assignments/gradient-checking/make_submissions.py DIST OUT
 
-DIST is the folder `otter assign` wrote (with student/ and autograder/ in it). Each submission
-is the student notebook with its answer cells filled in from the solution (the autograder
-notebook); the wrong ones then get one learner-style mistake by a small textual edit, so they
-follow the master wherever it changes. Each mistake belongs to one question, and grading it
-should cost exactly that question's points:
+DIST is the folder assign.py (or `otter assign`) wrote, with student/ in it. Each submission is
+the student notebook with its answer cells filled in from the master's solution cells; the wrong
+ones then get one learner-style mistake by a small textual edit, so they follow the master
+wherever it changes. Each mistake belongs to one question, and grading it should cost exactly
+that question's points:
 
     correct                      nothing wrong: full marks
     checker-without-copy         q2: theta_plus = theta, a second name and not a copy (the vector
@@ -28,8 +28,8 @@ from pathlib import Path
 import nbformat
 
 NOTEBOOK = "gradient-checking.ipynb"
+MASTER = Path(__file__).resolve().parent / NOTEBOOK
 ANSWER_TAG = "otter_answer_cell"            # otter's tag on the cells a student writes in
-SOLUTION_TAG = "otter_assign_solution_cell"  # the same cells in the autograder notebook
 
 # name -> (the question it breaks, [(text in the answer cells, what a learner wrote instead)])
 MISTAKES = {
@@ -58,21 +58,32 @@ def strip_markers(source):
     return "\n".join(line.replace("  # SOLUTION", "").rstrip() for line in source.splitlines())
 
 
-def correct_submission(dist):
-    """The student notebook with every answer cell replaced by the solution's code."""
-    for part in ("student", "autograder"):
-        if not (Path(dist) / part / NOTEBOOK).is_file():
-            raise SystemExit(f"{dist} has no {part}/{NOTEBOOK}: give the folder `otter assign "
-                             "gradient-checking.ipynb FOLDER` wrote")
-    student = nbformat.read(Path(dist) / "student" / NOTEBOOK, as_version=4)
-    solution = nbformat.read(Path(dist) / "autograder" / NOTEBOOK, as_version=4)
+def solution_cells(master=MASTER):
+    """The code cells between the master's `# BEGIN SOLUTION` and `# END SOLUTION` raw cells, in order."""
+    inside, out = False, []
+    for cell in nbformat.read(master, as_version=4).cells:
+        first = cell.source.strip().split("\n", 1)[0] if cell.source.strip() else ""
+        if cell.cell_type == "raw" and first.startswith(("# BEGIN SOLUTION", "# END SOLUTION")):
+            inside = first.startswith("# BEGIN")
+        elif inside and cell.cell_type == "code":
+            out.append(cell.source)
+    return out
+
+
+def correct_submission(dist, master=MASTER):
+    """The student notebook with every answer cell replaced by the master's solution, as a student types it."""
+    student_path = Path(dist) / "student" / NOTEBOOK
+    if not student_path.is_file():
+        raise SystemExit(f"{dist} has no student/{NOTEBOOK}: give the folder assign.py (or `otter assign "
+                         "gradient-checking.ipynb FOLDER`) wrote")
+    student = nbformat.read(student_path, as_version=4)
     answers = [c for c in student.cells if ANSWER_TAG in c.metadata.get("tags", [])]
-    solutions = [c for c in solution.cells if SOLUTION_TAG in c.metadata.get("tags", [])]
+    solutions = solution_cells(master)
     if not answers or len(answers) != len(solutions):
         raise SystemExit(f"{dist}: {len(answers)} answer cells in student/{NOTEBOOK} but {len(solutions)} "
-                         f"solution cells in autograder/{NOTEBOOK}; run `otter assign` again into an empty folder")
-    for answer, sol in zip(answers, solutions, strict=True):
-        answer.source = strip_markers(sol.source)
+                         f"solution cells in the master; run assign.py again")
+    for answer, solution in zip(answers, solutions, strict=True):
+        answer.source = strip_markers(solution)
     return student
 
 

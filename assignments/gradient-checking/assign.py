@@ -1,0 +1,170 @@
+"""Make the hand-out: the student notebook and nothing that answers it, or nothing at all.
+
+    python assignments/gradient-checking/assign.py [DIST] [--nnlib-from URL]
+
+Runs `otter assign` on the master into a temporary folder, then checks what it made: the
+student notebook must hold no line of the solutions, and the master's solutions, put into it,
+must score full marks in grade.py (in its sandbox, against its hidden tests). Only then is
+DIST (default: dist/ next to this script) replaced, whole, by
+
+    DIST/student/gradient-checking.ipynb     what learners get
+    DIST/handout/                            that notebook, a requirements.txt and a README:
+                                             the content of a student repository (Binder)
+    DIST/gradient-checking-handout.zip       the same folder as one file to send
+
+When anything fails, DIST is left as it was and the temporary folder is removed: no half-made
+hand-out stays behind. otter's autograder zip is not kept: grade.py does not use it.
+"""
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
+import zipfile
+from pathlib import Path
+
+import nbformat
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+sys.path.insert(0, str(HERE))
+import grade  # noqa: E402
+import make_submissions  # noqa: E402
+
+NOTEBOOK = make_submissions.NOTEBOOK
+NOT_FOR_LEARNERS = {"nbval", "pytest"}   # requirements.txt's test runners
+
+
+class Failed(Exception):
+    """What stops the hand-out from being made."""
+
+
+def solution_lines(master):
+    """Every line a learner writes: the master's solution lines, without their `# SOLUTION` marker."""
+    return sorted({line.split("# SOLUTION")[0].strip() for cell in make_submissions.solution_cells(master)
+                   for line in cell.splitlines() if "# SOLUTION" in line})
+
+
+def check_student(student, master):
+    """Stop when the student notebook shows a solution line or an otter marker."""
+    nb = nbformat.read(student, as_version=4)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    shown = [line for line in solution_lines(master) if line in code]
+    if shown:
+        raise Failed(f"the student notebook shows solution lines: {shown[:3]}")
+    markers = [m for m in ("# SOLUTION", "# BEGIN SOLUTION", "BEGIN QUESTION", "# IGNORE") if m in nbformat.writes(nb)]
+    if markers:
+        raise Failed(f"the student notebook still has otter's markers {markers}")
+
+
+def check_solutions_score_full_marks(otter_dist, master, scratch, timeout):
+    """Grade the master's solutions, put into the student notebook, as grade.py grades a learner."""
+    correct = scratch / "solutions.ipynb"
+    nbformat.write(make_submissions.correct_submission(otter_dist, master), correct)
+    grader = grade.Grader(scratch / "sandbox", timeout)
+    row = grader.grade(correct)
+    possible = {q.name: q.points for q in grader.questions}
+    if row.scores != possible:
+        failed = "\n".join(f"  {test.name}: {message}" for _, test, message in row.failed if message)
+        raise Failed(f"the master's solutions score {sum(row.scores.values()):g} of "
+                         f"{sum(possible.values()):g} ({row.status}):\n{failed}")
+    return row
+
+
+def handout_requirements(nnlib_from):
+    """requirements.txt and requirements-instructor.txt's pins a learner needs, and nnlib from its archive."""
+    pins = []
+    for name in ("requirements.txt", "requirements-instructor.txt"):
+        for line in (ROOT / name).read_text().splitlines():
+            line = line.split("#")[0].strip()
+            if "==" in line and line.split("==")[0].lower() not in NOT_FOR_LEARNERS:
+                pins.append(line)
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    return ("# The assignment's environment: numpy, nnlib (for the data and the checks' networks), otter-grader\n"
+            "# (for grader.check), JupyterLab. Python 3.11 or newer.\n" + "\n".join(pins) +
+            f"\n{project['name']} @ {nnlib_from}\n")
+
+
+def default_nnlib_from():
+    urls = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"].get("urls", {})
+    source = urls.get("Source", "https://github.com/backprop-lab/backprop-lab").rstrip("/")
+    return f"{source}/archive/refs/heads/main.zip"
+
+
+README = """# Graded assignment: backpropagation and gradient checking
+
+Open `{notebook}` and follow it: write the three answers, run each `grader.check` cell
+as you go, and hand in what its last cell makes, as your instructor asks.
+
+In your browser: the Binder link your instructor gives you. On your own computer, once,
+with Python 3.11 or newer:
+
+    python3 -m venv .venv && . .venv/bin/activate && python -m pip install -r requirements.txt && jupyter lab {notebook}
+"""
+
+
+def make_handout(student, folder, nnlib_from):
+    """folder/handout/ (notebook, requirements.txt, README.md) and folder/gradient-checking-handout.zip."""
+    handout = folder / "handout"
+    handout.mkdir()
+    shutil.copy2(student, handout / NOTEBOOK)
+    (handout / "requirements.txt").write_text(handout_requirements(nnlib_from))
+    (handout / "README.md").write_text(README.format(notebook=NOTEBOOK))
+    with zipfile.ZipFile(folder / f"{Path(NOTEBOOK).stem}-handout.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(handout.iterdir()):
+            archive.write(path, path.name)
+
+
+def replace(dist, new):
+    """dist becomes new in two renames; an old dist goes only once the new one is in place."""
+    old = None
+    if dist.exists():
+        old = dist.with_name(f".{dist.name}-old")
+        shutil.rmtree(old, ignore_errors=True)
+        dist.rename(old)
+    new.rename(dist)
+    if old:
+        shutil.rmtree(old)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("dist", nargs="?", default=str(HERE / "dist"),
+                        help="the folder to write (default: %(default)s)")
+    parser.add_argument("--master", default=str(HERE / NOTEBOOK), help=argparse.SUPPRESS)   # for the tests
+    parser.add_argument("--nnlib-from", default=default_nnlib_from(),
+                        help="where learners install nnlib from (default: %(default)s); a fork's archive URL")
+    parser.add_argument("--timeout", type=float, default=60.0,
+                        help="grade.py's time limit for the solutions' notebook (default: %(default)g)")
+    args = parser.parse_args(argv)
+    dist, master = Path(args.dist).resolve(), Path(args.master).resolve()
+    dist.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{dist.name}-new-", dir=dist.parent))
+    try:
+        done = subprocess.run([sys.executable, "-m", "otter", "assign", "--no-run-tests", str(master),
+                               str(work / "otter")], cwd=master.parent, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise Failed(f"otter assign failed:\n{(done.stdout + done.stderr).strip()[-3000:]}")
+        student = work / "otter" / "student" / NOTEBOOK
+        check_student(student, master)
+        (work / "scratch").mkdir()
+        row = check_solutions_score_full_marks(work / "otter", master, work / "scratch", args.timeout)
+        new = work / "dist"
+        (new / "student").mkdir(parents=True)
+        shutil.copy2(student, new / "student" / NOTEBOOK)
+        make_handout(student, new, args.nnlib_from)
+        replace(dist, new)
+    except Failed as e:
+        print(f"{e}\n{dist} is unchanged, and nothing was left behind.", file=sys.stderr)
+        return 1
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"wrote {dist}: student/{NOTEBOOK}, handout/ and {Path(NOTEBOOK).stem}-handout.zip; the master's "
+          f"solutions score {sum(row.scores.values()):g} points in grade.py. Hand out only these.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
