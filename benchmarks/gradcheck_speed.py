@@ -146,6 +146,51 @@ def doctor_rows(batch, repeats, sizes=((784, 10, 10), (784, 128, 10))):
              lambda: nnlib.check(big, method="directional", **kw))]
 
 
+def course_checker_rows(repeats):
+    """nnlib.triangulate (backprop and checker) on course-sized networks, each at most 0.5 s: the
+    course's 4-5-3-1 exercise with its vector-style checker, and notebook 6's 49-10-10 network on 8
+    shrunk digits with a per-entry checker; and a network of 1,001,000 parameters, where the doctor
+    samples by itself."""
+    from nnlib import course
+
+    X, Y, params = course.test_case()
+    course_kw = dict(forward_propagation=course.forward_propagation_n,
+                     backward_propagation=course.backward_propagation_n, X=X, Y=Y,
+                     checker=lambda p, g: course.gradient_check_n(p, g, X, Y))
+    X8, Y8, _ = experiment.batch_and_params(8, 0)
+    X8 = X8.reshape(7, 4, 7, 4, 8).mean(axis=(1, 3)).reshape(49, 8)  # notebook 6's 7x7 digits
+    small = nnlib.init_params(np.random.default_rng(1), (49, 10, 10))
+
+    def per_entry_checker(p, g):
+        numeric = []
+        for key in p:
+            for idx in np.ndindex(p[key].shape):
+                plus, minus = {k: v.copy() for k, v in p.items()}, {k: v.copy() for k, v in p.items()}
+                plus[key][idx] += 1e-7
+                minus[key][idx] -= 1e-7
+                numeric.append((learner_forward(X8, Y8, plus)[0] - learner_forward(X8, Y8, minus)[0]) / 2e-7)
+        a, n = np.concatenate([np.ravel(g["d" + k]) for k in p]), np.array(numeric)
+        return np.linalg.norm(a - n) / (np.linalg.norm(a) + np.linalg.norm(n))
+
+    big = {"W1": np.random.default_rng(0).standard_normal((1000, 1000)) * 0.03, "b1": np.zeros((1000, 1))}
+    Xb, Yb = np.random.default_rng(1).standard_normal((1000, 2)), np.random.default_rng(2).standard_normal((1000, 2))
+
+    def big_forward(X_, Y_, p):
+        Z = p["W1"] @ X_ + p["b1"]
+        return np.sum((Z - Y_) ** 2) / (2 * X_.shape[1]), (Z,)
+
+    def big_backward(X_, Y_, cache):
+        dZ = (cache[0] - Y_) / X_.shape[1]
+        return {"dW1": dZ @ X_.T, "db1": dZ.sum(axis=1, keepdims=True)}
+
+    return [("triangulate, course 4-5-3-1", repeats, lambda: nnlib.triangulate(params, progress=False, **course_kw)),
+            ("triangulate, 49-10-10, M = 8", repeats, lambda: nnlib.triangulate(
+                small, forward_propagation=learner_forward, backward_propagation=learner_backward, X=X8, Y=Y8,
+                checker=per_entry_checker, progress=False)),
+            ("check, 1,001,000 params, auto", 1, lambda: nnlib.check(
+                big, forward_propagation=big_forward, backward_propagation=big_backward, X=Xb, Y=Yb, progress=False))]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--batch", type=int, default=64)
@@ -177,6 +222,9 @@ def main():
     print(f"  loop / fast speed ratio           {ratio:9.1f} x")
     print("a learner's own network through the doctor (nnlib.check, course-shaped functions):")
     for name, reps, fn in doctor_rows(args.batch, args.repeats):
+        results[name] = median_ms(fn, reps)
+        print(f"  {name:<32} {results[name]:9.1f} ms")
+    for name, reps, fn in course_checker_rows(args.repeats):
         results[name] = median_ms(fn, reps)
         print(f"  {name:<32} {results[name]:9.1f} ms")
     doctor_loop = next(v for k, v in results.items() if k.startswith("doctor, loop"))

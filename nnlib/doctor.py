@@ -286,7 +286,7 @@ def _run_checker(checker, parameters, gradients, read_only=False):
 
 
 @one_blas_thread()
-def check_checker(checker, parameters, cost, gradients, m=None, progress=None):
+def check_checker(checker, parameters, cost, gradients, m=None, progress=None, exact=None):
     """Feed the learner's gradient-check function gradients the doctor knows, and read its answers.
 
     checker(parameters, gradients) -> difference (returned, printed, or True/False), the way the
@@ -295,7 +295,8 @@ def check_checker(checker, parameters, cost, gradients, m=None, progress=None):
     cost at every point a checker's loop evaluates (formulas.py). gradients is the learner's own
     gradient dict: it gives the key names (and key order), and the checker's answer on it is
     reported too (report.on_yours). The variants: exact, doubled, sign-flipped, divided by m,
-    and one parameter's gradient doubled alone.
+    and one parameter's gradient doubled alone. exact: the true gradient {parameter: array}, when
+    known (triangulate passes the learner's own once nnlib's check of every entry agrees with it).
     """
     if not callable(checker):
         raise ValueError(f"checker must be your gradient-check function, got {type(checker).__name__}")
@@ -314,8 +315,9 @@ def check_checker(checker, parameters, cost, gradients, m=None, progress=None):
         raise ValueError("your cost gave two different values for the same parameters (something random in it, "
                          "or NaN): the doctor cannot make exact gradients to feed your checker. Freeze it first.")
     keys = list(parameters)
-    exact, _, _ = numeric_gradient(J, work, keys, epsilon=EXACT_EPSILON, progress=progress,
-                                   desc="exact gradients for your checker")
+    if exact is None:
+        exact, _, _ = numeric_gradient(J, work, keys, epsilon=EXACT_EPSILON, progress=progress,
+                                       desc="exact gradients for your checker")
     if not all(np.all(np.isfinite(v)) for v in exact.values()):
         raise ValueError("your cost gives NaN or infinity near these parameters, so the doctor cannot make "
                          "exact gradients to feed your checker: fix the cost first (nnlib.check says where)")
@@ -471,7 +473,10 @@ def _judge(triage, case, checker, unreadable, seconds_allowed, progress):
         triage.findings.append(f"your checker was {triage.checker_error}.")
         return
     try:
-        triage.checker = check_checker(checker, case.work, case.cost, case.gradients, m=case.m, progress=progress)
+        # gradients that agree with every entry of nnlib's check are exact enough to feed the checker
+        exact = case.analytic if triage.backprop.passed and triage.backprop.method == "loop" else None
+        triage.checker = check_checker(checker, case.work, case.cost, case.gradients, m=case.m, progress=progress,
+                                       exact=exact)
     except ValueError as e:
         triage.checker_error = str(e)
         triage.findings.append(f"your checker could not be judged: {e}")

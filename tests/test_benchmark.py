@@ -13,7 +13,8 @@ def test_benchmark_runs_and_prints_every_figure():
     for line in ("loop (every entry", "fast (every entry", "speed ratio", "bug lab update",
                  "busy neighbours were started and stopped", "busy/idle", "train 784-64-10", "loop check",
                  "lab's sampled check", "doctor, loop, 784-10-10", "doctor, sampled, 101,770 params",
-                 "doctor, directional", "doctor loop / nnlib loop"):
+                 "doctor, directional", "doctor loop / nnlib loop", "triangulate, course 4-5-3-1",
+                 "triangulate, 49-10-10, M = 8", "check, 1,001,000 params, auto"):
         assert line in out.stdout
     table = out.stdout.split("busy/idle 1 thr")[1].strip().splitlines()
     assert len(table) == 3 and all(row.rstrip().endswith("x") for row in table)
