@@ -115,7 +115,11 @@ def execute(notebook, python, workdir, **env):
                                 "env": {"PYDEVD_DISABLE_FILE_VALIDATION": "1", **env}}))
     km = KernelManager(kernel_name="python3", kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernels)]))
     nb = nbformat.read(notebook, as_version=4)
-    NotebookClient(nb, km=km, timeout=600, resources={"metadata": {"path": str(workdir)}}).execute()
+    try:
+        NotebookClient(nb, km=km, timeout=600, resources={"metadata": {"path": str(workdir)}}).execute()
+    finally:  # nbclient stops only the kernels it made itself
+        if km.has_kernel:
+            km.shutdown_kernel(now=True)
     return nb
 
 
