@@ -60,6 +60,7 @@ def test_one_version_and_extras_that_take_colabs_and_binders_versions():
         assert reqs[name, extra].specifier.contains(colab[name]), (name, colab[name])
         assert reqs[name, extra].specifier.contains(binder), (name, binder)
     assert not reqs["ipywidgets", "lab"].specifier.contains("7.6.5")  # the lab needs 7.7's widgets
+    assert not reqs["ipywidgets", "lab"].specifier.contains("8.1.9")  # not rendered in VS Code
     assert ("backprop-lab", "instructor") in reqs and ("otter-grader", "instructor") in reqs
 
 
@@ -158,15 +159,17 @@ def test_the_doctor_can_read_a_notebook_of_the_series():
         compile(notebook_code(path), path.name, "exec")
 
 
-def test_the_readme_names_one_repository_and_one_release():
+def test_the_docs_name_one_repository_and_one_release():
     """The GitHub address is a placeholder until the repository is published: pyproject.toml's
-    Source URL, the notebooks' install cell and the README's badges and commands change together."""
+    Source URL, the notebooks' install cell, the README's badges and the install commands in the
+    README and docs/instructors.md change together."""
     readme = (ROOT / "README.md").read_text()
+    docs = readme + (ROOT / "docs" / "instructors.md").read_text()
     source = PROJECT["urls"]["Source"]
     repo = source.removeprefix("https://github.com/")
     colab = re.findall(r"\(https://colab\.research\.google\.com/github/([^)]+)\)", readme)
     assert colab == [f"{repo}/blob/v{VERSION}/notebooks/{p.name}" for p in NOTEBOOKS]
-    assert set(re.findall(r'"backprop-lab(?:\[lab\])? @ (\S+)"', readme)) == {f"git+{source}@v{VERSION}"}
+    assert set(re.findall(r'"backprop-lab(?:\[\w+\])? @ (\S+)"', docs)) == {f"git+{source}@v{VERSION}"}
     assert re.findall(r"mybinder\.org/v2/gh/([\w.-]+/[\w.-]+)/", readme) == [repo]
 
 
