@@ -145,6 +145,10 @@ class CheckReport:
 
     def __str__(self):
         verdict = "PASS" if self.passed else "FAIL"
+        if not self.cost_repeatable:  # then the numbers below measure the cost's randomness: no verdict
+            verdict = "NO VERDICT: the cost is not repeatable"
+        elif any(x.startswith("the cost") for x in self.nonfinite):
+            verdict = "NO VERDICT: NaN or infinity in the cost"
         method = self.method
         if self.method == "sampled" and self.entries:
             method = f"sampled: {self.checked:,} of {self.entries:,} entries"
