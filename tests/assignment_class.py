@@ -12,7 +12,7 @@ reading tests and solutions from disk, calling nnlib's reference code, answers h
 the known cases, peeking at the test's local variables, patching numpy). A cheat deserves
 what its honest part is worth, never more.
 
-DESERVED gives each file's points per question and a piece of its expected grading_status.
+make() gives each file's points per question and a regular expression its grading_status must match.
 """
 
 import copy
@@ -316,7 +316,7 @@ ANOTHER_ASSIGNMENT = {
 
 
 def make(student):
-    """{file name: (bytes, {question: points deserved}, a piece of the expected grading_status)}."""
+    """{file name: (bytes, {question: points deserved}, a regular expression its grading_status matches)}."""
     full = {"q1": 4, "q2": 4, "q3": 2}
     out = {}
 
@@ -375,14 +375,14 @@ def make(student):
 
     nb = answered(student, Q1_EINSUM_DZ, q2_with(
         ("    for i in range(n):\n", "    i = 0\n    while i < n:   # i += 1 forgotten\n")), Q3_RIGHT)
-    put("leo-endless-loop.ipynb", nb, {"q1": 4, "q2": 0, "q3": 0},
-        f"in cell {number_of(nb, 'difference = gradient_check_n(parameters, gradients')}; the cells after it did "
-        "not run")
+    put("leo-endless-loop.ipynb", nb, {"q1": 4, "q2": 0, "q3": 2},   # q3 is answered below the loop
+        rf"^timed out after \d+ s in cell {number_of(nb, 'difference = gradient_check_n(parameters, gradients')}; "
+        "the cells after it got 2 s each$")
 
     nb = answered(student, Q1_EINSUM_DZ, Q2_COPIES, Q3_RIGHT)
     nb.cells.append(nbformat.v4.new_code_cell(
         "# train until it is good enough\nloss = 1.0\nwhile loss > 0:\n    loss = loss * 0.5 + 1e-3"))
-    put("aaron-endless-training.ipynb", nb, full, f"in cell {len(nb.cells)}; the cells after it did not run")
+    put("aaron-endless-training.ipynb", nb, full, rf"^timed out after \d+ s in cell {len(nb.cells)}$")
 
     nb = copy.deepcopy(student)
     put("mia-blank.ipynb", nb, {"q1": 0, "q2": 0, "q3": 0},

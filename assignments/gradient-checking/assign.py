@@ -88,9 +88,12 @@ def handout_requirements(nnlib_from):
 
 
 def default_nnlib_from():
+    """The GitHub archive of this version's release tag (v0.1.0): the nnlib the master was written for."""
+    import nnlib
+
     urls = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"].get("urls", {})
     source = urls.get("Source", "https://github.com/backprop-lab/backprop-lab").rstrip("/")
-    return f"{source}/archive/refs/heads/main.zip"
+    return f"{source}/archive/refs/tags/v{nnlib.__version__}.zip"
 
 
 README = """# Graded assignment: backpropagation and gradient checking

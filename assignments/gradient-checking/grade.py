@@ -200,8 +200,13 @@ def read_notebook(path, assignment, answers):
     """(code cells as [{"number", "source"}], None), or (None, why this file is not graded)."""
     import nbformat
 
-    if path.is_dir():
-        return None, "not a notebook: a folder (hand in one file per learner)"
+    if path.is_dir():   # a folder per learner, as some course platforms export hand-ins
+        inside = sorted(p for p in path.iterdir() if p.suffix.lower() in (".ipynb", ".zip")
+                        and p.is_file() and not p.name.startswith("."))
+        if len(inside) != 1:
+            return None, (f"not graded: a folder with {len(inside)} notebooks or zips in it; it must hold one"
+                          if inside else "not a notebook: a folder with no .ipynb or .zip in it")
+        return read_notebook(inside[0], assignment, answers)
     suffix = path.suffix.lower()
     if suffix == ".zip":
         try:
@@ -283,13 +288,20 @@ class Grader:
         self.sandbox = Sandbox(sandbox_root)
 
     def grade(self, path):
+        """The Row of one file handed in, whatever the file is or does."""
         start = time.perf_counter()
-        cells, why = read_notebook(path, self.master["assignment"], self.answers)
-        if cells is None:
-            row = Row(path.name, {q.name: 0.0 for q in self.questions}, why)
-        else:
-            with tempfile.TemporaryDirectory(prefix="grading-") as folder:
-                row = self.grade_notebook(path.name, cells, Path(folder))
+        try:
+            cells, why = read_notebook(path, self.master["assignment"], self.answers)
+            if cells is None:
+                row = Row(path.name, {q.name: 0.0 for q in self.questions}, why)
+            else:
+                with tempfile.TemporaryDirectory(prefix="grading-") as folder:
+                    row = self.grade_notebook(path.name, cells, Path(folder))
+        except KeyboardInterrupt:
+            raise
+        except Exception as e:   # grade.py's own failure on this file: a row that says so, and the class goes on
+            row = Row(path.name, {q.name: 0.0 for q in self.questions},
+                      f"not graded: grade.py failed on it ({type(e).__name__}: {str(e)[:200]}); please report this")
         row.seconds = time.perf_counter() - start
         row.feedback = self.feedback(row)
         return row
@@ -299,11 +311,9 @@ class Grader:
         (run / "work").mkdir(parents=True)
         (run / "answers").mkdir()
         (run / "cells.json").write_text(json.dumps({"answers": self.answers, "cells": cells}), encoding="utf-8")
-        code, timed_out = wait(self.sandbox.start("run", run, self.timeout), self.timeout + GRACE)
-        try:
-            status = json.loads((run / "status.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            status = {}
+        limit = self.timeout + GRACE + sandbox.AFTER_TIME_UP * len(cells)
+        code, timed_out = wait(self.sandbox.start("run", run, self.timeout), limit)
+        status = read_status(run / "status.json")
         saved = status.get("saved") if isinstance(status.get("saved"), dict) else {}
         row = Row(name, {}, describe_run(status, code, timed_out, self.timeout, saved))
         for question in self.questions:
@@ -378,6 +388,17 @@ class Grader:
         return "\n".join(lines)
 
 
+def read_status(path, max_bytes=2**20):
+    """status.json as the learner's process left it: a dict, or {} when it is missing, huge or garbled."""
+    try:
+        if path.stat().st_size > max_bytes:
+            return {}
+        status = json.loads(path.read_text(encoding="utf-8"))
+    except Exception:   # RecursionError for nesting, ValueError, OSError
+        return {}
+    return status if isinstance(status, dict) else {}
+
+
 def result_from(call, raw, arrays, problems):
     """A Result built from the JSON the learner's process wrote; values decoded as plain data only."""
     problem = raw.get("problem")
@@ -403,32 +424,45 @@ def judge(test, results):
 
 
 def describe_run(status, code, timed_out, seconds, saved):
-    """grading_status in words: "completed", or what went wrong, first things first."""
-    parts = []
-    cell = status.get("cell")
-    if timed_out or status.get("timed_out"):
-        parts.append(f"timed out after {seconds:g} s in cell {status.get('timed_out') or cell}; "
-                     "the cells after it did not run")
-    elif not status.get("finished"):
+    """grading_status in words: "completed", or what went wrong, first things first. `status` was
+    written by the learner's process: every value is checked before it is used."""
+    def number(key):
+        value = status.get(key)
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    parts, cell = [], number("cell")
+    stopped = number("timed_out") or (cell if timed_out else None)
+    finished = status.get("finished") is True
+    if stopped is not None:
+        if not finished:   # killed: it would not stop
+            later = "; it was killed there"
+        elif stopped == number("last"):
+            later = ""
+        else:
+            later = f"; the cells after it got {sandbox.AFTER_TIME_UP:g} s each"
+        parts.append(f"timed out after {seconds:g} s in cell {stopped}{later}")
+    elif not finished:
         parts.append(f"the notebook's process ended in cell {cell} (exit code {code})" if cell
                      else f"the notebook could not be run (exit code {code})")
-    errors = [e for e in status.get("errors", []) if isinstance(e, dict) and e.get("type") != "TimeUp"]
+    errors = status.get("errors") if isinstance(status.get("errors"), list) else []
+    errors = [e for e in errors if isinstance(e, dict) and e.get("type") != "TimeUp"]
     if errors:
         parts.append(describe_error(errors[0]) + (f" (and {len(errors) - 1} more cells raised errors)"
                                                   if len(errors) > 1 else ""))
     for name, problem in saved.items():
         if isinstance(problem, str):
-            parts.append(f"{name} could not be saved for grading ({problem[:80]})")
-    return "; ".join(parts) or "completed"
+            parts.append(f"{str(name)[:40]} could not be saved for grading ({problem[:80]})")
+    return "; ".join(part for part in parts if part) or "completed"
 
 
 def describe_error(error):
-    where = f"cell {error.get('cell')}" + (f" line {error['line']}" if error.get("line") else "")
+    text = {key: str(error.get(key))[:80] for key in ("cell", "line", "type", "module", "message")}
+    where = f"cell {text['cell']}" + (f" line {text['line']}" if error.get("line") else "")
     if error.get("module"):
-        return f"import of {error['module']} failed in {where}"
+        return f"import of {text['module']} failed in {where}"
     if error.get("type") in ("SyntaxError", "IndentationError", "TabError"):
-        return f"{error['type']} in {where}"
-    return f"{error.get('type')} in {where}: {str(error.get('message', ''))[:80]}"
+        return f"{text['type']} in {where}"
+    return f"{text['type']} in {where}: {text['message']}"
 
 
 # ---- the CSV ----------------------------------------------------------------------------------------------
@@ -487,8 +521,15 @@ def main(argv=None):
         parser.error(f"--jobs must be 1 or more, got {args.jobs}")
     if not args.timeout > 0:
         parser.error(f"--timeout must be a positive number of seconds, got {args.timeout:g}")
-    submissions = find_submissions(args.submissions)
+    if os.name != "posix":
+        raise SystemExit("grade.py runs notebooks in POSIX processes (time limits, process groups): use Linux, "
+                         "macOS, or WSL on Windows")
     feedback = Path(args.feedback) if args.feedback else None
+    ours = {Path(args.output).resolve()} | ({feedback.resolve()} if feedback else set())
+    submissions = [p for p in find_submissions(args.submissions) if p.resolve() not in ours]
+    stems = [Path(p.name).stem for p in submissions]
+    feedback_name = {p.name: (Path(p.name).stem if stems.count(Path(p.name).stem) == 1 else p.name) + ".txt"
+                     for p in submissions}
     if feedback:
         feedback.mkdir(parents=True, exist_ok=True)
 
@@ -514,7 +555,7 @@ def main(argv=None):
                 writer.writerow(csv_row(row, names, possible))
                 out.flush()
                 if feedback:
-                    (feedback / (Path(row.file).stem + ".txt")).write_text(row.feedback, encoding="utf-8")
+                    (feedback / feedback_name[row.file]).write_text(row.feedback, encoding="utf-8")
                 line = f"  {row.file}: {sum(row.scores.values()):g} / {possible:g} in {row.seconds:.1f} s: {row.status}"
                 if bar:
                     bar.write(line)

@@ -23,6 +23,7 @@ import json
 import os
 import signal
 import sys
+import time
 import types
 from pathlib import Path
 
@@ -35,6 +36,7 @@ FILE_BYTES = 2**30
 MAX_ELEMENTS = 10_000_000
 MAX_ITEMS = 200
 MAX_DEPTH = 6
+AFTER_TIME_UP = 2.0   # seconds for each cell after the notebook's time is up: a definition takes milliseconds
 
 
 class TimeUp(BaseException):
@@ -135,12 +137,18 @@ def save_data(base, tree, arrays):
 
 
 def load_data(base, max_bytes=2**28):
-    """(tree, arrays) that save_data wrote, read as data only: no pickles, at most max_bytes on disk."""
+    """(tree, arrays) that save_data wrote, read as data only: no pickles, at most max_bytes of JSON and
+    of arrays (unpacked: a small .npz may unpack to a huge one)."""
+    import zipfile
+
     base = Path(base)
     json_path, npz_path = base.with_suffix(".json"), base.with_suffix(".npz")
-    for path in (json_path, npz_path):
-        if path.stat().st_size > max_bytes:
-            raise ValueError(f"{path.name} is {path.stat().st_size / 2**20:.0f} MB")
+    if json_path.stat().st_size > max_bytes // 8:
+        raise ValueError(f"{json_path.name} is {json_path.stat().st_size / 2**20:.0f} MB")
+    with zipfile.ZipFile(npz_path) as archive:
+        unpacked = sum(info.file_size for info in archive.infolist())
+    if unpacked > max_bytes:
+        raise ValueError(f"{npz_path.name} unpacks to {unpacked / 2**20:.0f} MB")
     tree = json.loads(json_path.read_text(encoding="utf-8"))
     with np.load(npz_path, allow_pickle=False) as npz:
         arrays = {name: npz[name] for name in npz.files}
@@ -269,7 +277,10 @@ class _Discard(io.TextIOBase):
 
 def run(folder, seconds):
     """Run cells.json's cells in a fresh __main__ (cwd: FOLDER/work); keep status.json up to date;
-    save the answers named in cells.json to FOLDER/answers/NAME.pkl."""
+    save the answers named in cells.json to FOLDER/answers/NAME.pkl.
+
+    The notebook has `seconds` in all. A cell still running then is stopped, and each later cell
+    gets AFTER_TIME_UP seconds: an answer defined below a slow cell still counts."""
     folder = Path(folder)
     job = json.loads((folder / "cells.json").read_text(encoding="utf-8"))
     names, cells = job["answers"], job["cells"]
@@ -292,23 +303,27 @@ def run(folder, seconds):
         raise TimeUp()
 
     signal.signal(signal.SIGALRM, time_up)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    deadline = time.monotonic() + seconds
     saved = {}
-    try:
-        for cell in cells:
-            status["cell"] = cell["number"]
-            report()
+    status["last"] = cells[-1]["number"] if cells else None
+    for cell in cells:
+        status["cell"] = cell["number"]
+        report()
+        left = deadline - time.monotonic()
+        try:
+            # again every second after the first: a loop that swallows one TimeUp meets the next
+            signal.setitimer(signal.ITIMER_REAL, left if left > 0 else AFTER_TIME_UP, 1.0)
             error = run_cell(cell["number"], cell["source"], namespace)
+            signal.setitimer(signal.ITIMER_REAL, 0)
             if error:
                 status["errors"].append(error)
-                if error["type"] == "TimeUp":
+                if error["type"] == "TimeUp" and status["timed_out"] is None:
                     status["timed_out"] = cell["number"]
-                    break
             save_answers(namespace, names, saved, folder / "answers", status)
-    except TimeUp:   # it struck between two cells, while an answer was being saved
-        status["timed_out"] = status["cell"]
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        except TimeUp:   # it struck between the cell's end and the timer's, or while an answer was saved
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            if status["timed_out"] is None:
+                status["timed_out"] = cell["number"]
     save_answers(namespace, names, saved, folder / "answers", status, final=True)
     status["finished"] = True
     report()
