@@ -1,6 +1,7 @@
 """The notebooks as committed: what GitHub shows, nbval compares and JupyterLab opens."""
 
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -44,3 +45,10 @@ def test_ignored_outputs_are_rare():
     ignored = [(p.name, c.source.splitlines()[0]) for p in NOTEBOOKS
                for c in nbformat.read(p, as_version=4).cells if "nbval-ignore-output" in c.metadata.get("tags", [])]
     assert len(ignored) <= 1, ignored  # only the training progress bar, which shows timings
+
+
+def test_ci_runs_the_kernels_the_readme_says_it_runs():
+    kernels = re.search(r"check_kernels\.py --ci --kernels (\S+)", (ROOT / ".ci" / "run").read_text()).group(1)
+    paragraph = (ROOT / "README.md").read_text().split("**Same numbers on every CPU.**")[1].split("\n\n")[0]
+    said = paragraph.split(".ci/run")[1].split(";")[0]  # "also runs nbval ... under `Sandybridge` and `Prescott`"
+    assert sorted(re.findall(r"`(\w+)`", said)) == sorted(kernels.split(",")), (said, kernels)
