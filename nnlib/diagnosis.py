@@ -260,15 +260,17 @@ def _rows_read(bad, good, m, report):
         wrong, right = (W, b) if not W.passed else (b, W)
         out.append(likely(f"d{wrong.name} fails while d{right.name}, computed from the same dZ{number}, agrees: the "
                           f"error is in the line that computes d{wrong.name} (what it reads, a stray factor, a sum "
-                          "over the wrong axis), not in dZ" + number + "."))
+                          f"over the wrong axis), not in dZ{number}; or d{wrong.name} is paired with the wrong "
+                          "parameter (filed under another name, or flattened in another order than the parameters)."))
     failing_layers = [n for n, pair in layers.items() if len(pair) == 2 and not any(x.passed for x in pair.values())]
     for number in failing_layers:
         W, b = layers[number]["w"], layers[number]["b"]
-        if _near(W.ratio, b.ratio) and named_factor(W.ratio, m):
-            out.append(certain(f"{W.name} and {b.name} both have ratio {format_ratio(W.ratio)} ("
-                               f"{named_factor(W.ratio, m)})", ("ratio", W.name, W.ratio)))
+        if _near(W.ratio, b.ratio):
+            what = f" ({named_factor(W.ratio, m)})" if named_factor(W.ratio, m) else ""
+            out.append(certain(f"{W.name} and {b.name} both have ratio {format_ratio(W.ratio)}{what}.",
+                               ("ratio", W.name, W.ratio)))
             out.append(likely(f"dZ{number} is off by that factor (both come from it), or the same stray factor "
-                              f"stands in both lines"))
+                              f"stands in both lines."))
         elif all(_layer(row.name) and _layer(row.name)[1] in failing_layers for row in bad) and good:
             out.append(likely(f"both gradients of layer {number} fail, with different ratios: the error is likely "
                               f"in dZ{number} or before it (the activation's derivative, dropout, the cached "
