@@ -48,7 +48,8 @@ NEEDS = {"SkylakeX": {"avx512f"}, "Haswell": {"avx2", "fma"}, "Sandybridge": {"a
 
 
 def runnable(kernel):
-    """Whether this CPU can run the kernel: forcing one that needs AVX-512 on a CPU without it crashes."""
+    """Whether this CPU has the instructions the kernel uses (forced onto a CPU without them, it would
+    stop at the first one it lacks)."""
     if platform.machine().lower() not in ("x86_64", "amd64"):
         return False  # OpenBLAS's other builds (ARM) have other kernels; Apple's numpy uses Accelerate
     try:

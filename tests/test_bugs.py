@@ -56,6 +56,7 @@ def test_missing_keep_prob_scale_is_invisible_without_dropout_and_exact_with_it(
 def test_two_bugs_can_mask_each_other():
     alone = [experiment.run([n], batch=16) for n in ("stray_inv_m", "missing_inv_m")]
     both = experiment.run(["stray_inv_m", "missing_inv_m"], batch=16)
+    # exact in theory; the numeric gradient's rounding, which differs between CPUs, moves it by about 1e-10
     assert [r.difference for r in alone] == pytest.approx([15 / 17, 15 / 17], abs=1e-7)
     assert [round(r.ratio, 4) for r in alone] == [1 / 16, 16.0]
     assert both.passed
