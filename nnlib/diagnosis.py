@@ -214,7 +214,7 @@ def diagnose(report):
 
 def _agrees(report):
     d = f"difference {report.difference:.1e} < {report.threshold:g}"
-    if report.method in ("loop", "fast"):
+    if report.method in ("loop", "fast") or (report.method == "sampled" and report.checked == report.entries):
         return certain(f"backprop agrees with the numeric gradient ({d}).", ("agrees",), difference=report.difference)
     if report.method == "sampled":
         return likely(f"backprop agrees on the {report.checked:,} entries checked ({d}), a sample of "

@@ -122,7 +122,10 @@ def _check_case(case, method="auto", epsilon=EPSILON, threshold=THRESHOLD, k=25,
     if method == "auto":
         case.cost(case.work)  # one timed call
         seconds = 2 * case.entries * case.cost.seconds
-        method = "loop" if seconds <= LOOP_SECONDS else "sampled"
+        every_entry_anyway = all(v.size <= k for v in case.work.values())  # then a sample is the loop
+        method = "loop" if seconds <= LOOP_SECONDS or every_entry_anyway else "sampled"
+        if progress is None and seconds > 2:
+            progress = True  # the estimate is known now: the bar from the first entry on, not after a few
         if method == "sampled":
             notes.append(f"sampled, not every entry: the loop over all {case.entries:,} entries would take about "
                          f"{_duration(seconds)} here (method='loop' to run it anyway)")
