@@ -87,7 +87,7 @@ def fingerprints(J, params, keys, eps, single=True, cumulative=False, progress=N
     params are never changed."""
     sizes = [np.size(params[k]) for k in keys]
     n = sum(sizes)
-    bar = Progress(n * (2 + 2 * cumulative), "the points your checker's loop evaluates", progress)
+    bar = Progress(n * (2 + 2 * cumulative), "your cost where your checker's loop evaluates it", progress, unit="call")
     base = np.concatenate([np.ravel(params[k]) for k in keys])
 
     def at(theta):
