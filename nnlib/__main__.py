@@ -9,6 +9,7 @@ import argparse
 import json
 import math
 import os
+import signal
 import sys
 
 import numpy as np
@@ -117,12 +118,21 @@ def _check(args):
         return _check_in_child(args, os.environ[_CHILD])
     with tempfile.TemporaryDirectory() as tmp:
         result = os.path.join(tmp, "result.json")
+        try:
+            prints = sys.stderr.fileno()  # what the learner's code prints goes to stderr
+        except (AttributeError, OSError, ValueError):  # a stderr that is no file: keep stdout for the verdict
+            prints = subprocess.DEVNULL
         proc = subprocess.Popen([sys.executable, "-m", "nnlib", *_ARGV], env=dict(os.environ, **{_CHILD: result}),
-                                stdin=subprocess.DEVNULL, stdout=sys.stderr.fileno())  # its prints: stderr
+                                stdin=subprocess.DEVNULL, stdout=prints)
         try:
             code = proc.wait()
-        except KeyboardInterrupt:
-            proc.wait()
+        except KeyboardInterrupt:  # Ctrl-C in a terminal reaches both; a signal sent to this process alone does not
+            proc.terminate() if os.name == "nt" else proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
             raise
         try:
             with open(result, encoding="utf-8") as f:

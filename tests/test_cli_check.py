@@ -152,3 +152,26 @@ def test_a_slow_cost_gets_one_bar_per_phase_with_its_own_name():
 def test_m_can_be_given():
     out = check("course_planted.py", "--m", "3")
     assert out.returncode == 1 and "m = 3 examples (as given)" in out.stdout
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process")
+def test_ctrl_c_during_a_check_stops_both_processes_cleanly():
+    env = dict(os.environ, NNLIB_PROGRESS="1")
+    proc = subprocess.Popen([sys.executable, "-m", "nnlib", "check", "slow_cost.py", "--checker-seconds", "1"],
+                            cwd=FILES, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        deadline, seen = time.monotonic() + 120, b""
+        os.set_blocking(proc.stderr.fileno(), False)
+        while b"entry" not in seen and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.2)
+            try:
+                seen += os.read(proc.stderr.fileno(), 1 << 16)
+            except BlockingIOError:
+                pass
+        proc.send_signal(signal.SIGINT)  # to the parent alone: it must stop the child too
+        os.set_blocking(proc.stderr.fileno(), True)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130 and out == b""
+    assert b"interrupted" in err and b"Traceback" not in err
