@@ -253,7 +253,12 @@ class CheckerReport:
             want = f"below {self.threshold:g}" if limit == self.threshold else f"about {_fmt(self.central_exact)} here"
             return want, bool(value < limit)
         want = self.expected.get(name, float("nan"))
-        label = {"doubled": " (1/3)", "sign_flipped": ""}.get(name, " ((m-1)/(m+1))" if name.startswith("div") else "")
+        m = float(name.split("=")[1]) if name.startswith("divided") else None
+        label = ""
+        if abs(want - 1 / 3) < 1e-3:
+            label = " (1/3)"
+        elif m and abs(want - (m - 1) / (m + 1)) < 1e-3:
+            label = " ((m-1)/(m+1))"
         return f"{want:.3f}{label}", bool(np.isfinite(value) and abs(value - want) < 1e-3 * max(1.0, want))
 
     def to_dict(self):

@@ -6,6 +6,7 @@ number. The comparisons learners write:
     norm ratio          ||a - n|| / (||a|| + ||n||)                      the course's (right)
     max relative error  max_i |a_i - n_i| / max(1e-8, |a_i| + |n_i|)     CS231n's rel_error (right)
     per parameter       the worst of each parameter's norm ratio         (right)
+    mean relative error mean_i |a_i - n_i| / max(1e-8, |a_i| + |n_i|)    (right)
     no denominator      ||a - n||                                        (wrong: depends on the size of g)
     no square roots     ||a - n||^2 / (||a||^2 + ||n||^2)                (wrong: squares the difference)
     norm of the sum     ||a - n|| / ||a + n||                            (wrong: blows up when a = -n)
@@ -45,6 +46,10 @@ def _max_relative(a, n):
     return (np.max(np.abs(a - n) / np.maximum(1e-8, np.abs(a) + np.abs(n)), initial=0.0))
 
 
+def _mean_relative(a, n):
+    return np.mean(np.abs(a - n) / np.maximum(1e-8, np.abs(a) + np.abs(n)))
+
+
 def _quiet(f):
     """Formulas are tried on every hypothesis; 0/0 is a legitimate prediction (NaN), not a warning."""
     def wrapped(a, n):
@@ -57,6 +62,7 @@ FORMULAS = {  # name: (function of the lists of per-parameter arrays, right?)
     "norm ratio": (_quiet(lambda a, n: relative_difference(_flat(a), _flat(n))), True),
     "max relative error": (_quiet(lambda a, n: _max_relative(_flat(a), _flat(n))), True),
     "per parameter": (_quiet(lambda a, n: max(relative_difference(x, y) for x, y in zip(a, n, strict=True))), True),
+    "mean relative error": (_quiet(lambda a, n: _mean_relative(_flat(a), _flat(n))), True),
     "no denominator": (_quiet(lambda a, n: _norm(_flat(a) - _flat(n))), False),
     "no square roots": (_quiet(lambda a, n: _norm(_flat(a) - _flat(n)) ** 2
                                / (_norm(_flat(a)) ** 2 + _norm(_flat(n)) ** 2)), False),
