@@ -41,11 +41,12 @@ LOSES = {
     "one-sided-difference": "q2",
 }
 # the class CI grades: one hand-in of each kind in assignment_class.py (the whole class is 26 files),
-# and the two examples docs/instructors.md grades with the correct one (assign.py grades that)
+# and three of make_submissions.py's examples: the master's solution in the student notebook, and a
+# classic mistake for each of questions 1 and 2
 CI_CLASS = ["ben-einsum-no-otter-metadata.ipynb", "kim-syntax-error.ipynb", "aaron-endless-training.ipynb",
             "mia-blank.ipynb", "pia-exits-early.ipynb", "empty.ipynb", "notes.pdf", "logistic-regression.ipynb",
             "cheat-patches-otter.ipynb", "cheat-reads-disk.ipynb", "cheat-calls-nnlib.ipynb", "cheat-hard-coded.ipynb"]
-CI_EXAMPLES = ["inv-m-twice", "one-sided-difference"]
+CI_EXAMPLES = ["correct", "inv-m-twice", "one-sided-difference"]
 PUBLIC = {"q1 - 1", "q1 - 2", "q2 - 1", "q2 - 2", "q3 - 1"}
 CI_TIMEOUT = 20   # seconds per notebook: the honest ones take 2-10 s on a busy two-core machine
 
@@ -271,7 +272,7 @@ def run(*args, cwd=ROOT, check=True, env=None):
 
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory):
-    """What assign.py makes: it runs otter assign, and grades the master's solutions in the sandbox."""
+    """What assign.py makes: it grades the master's solutions in the sandbox, then runs otter assign."""
     try:
         import otter  # noqa: F401
     except ImportError:  # CI installs it: there a skip would hide a broken set-up
@@ -326,6 +327,20 @@ def test_a_failing_assign_leaves_the_previous_handout_and_nothing_else(dist, tmp
     assert sorted(p.name for p in master.parent.iterdir()) == ["gradient-checking.ipynb"]
 
 
+PROBE = """import json, os, sys
+from pathlib import Path
+import nnlib
+import otter
+seen = {"path": sys.path, "executable": sys.executable, "prefix": sys.prefix, "base": sys.base_prefix,
+        "nnlib": nnlib.__file__, "cwd": os.getcwd(), "environ": dict(os.environ), "argv": sys.orig_argv,
+        "files": [str(p) for p in Path.cwd().rglob("*")], "home": str(Path.home()),
+        "otter": "a stand-in" if "stand-in" in (otter.__doc__ or "") else "otter",
+        "modules": [str(getattr(m, "__file__", "")) for m in list(sys.modules.values())]}
+Path(OUT).write_text(json.dumps(seen))
+wrong_gradients, planted_bug = {"dW1", "db1"}, "b"
+"""
+
+
 @pytest.mark.grading
 def test_a_class_grades_into_a_complete_csv_that_nobody_can_game(dist, tmp_path):
     submissions = tmp_path / "submissions"
@@ -335,6 +350,9 @@ def test_a_class_grades_into_a_complete_csv_that_nobody_can_game(dist, tmp_path)
     for name in CI_EXAMPLES:
         shutil.copy2(examples / f"{name}.ipynb", submissions)
         expected[f"{name}.ipynb"] = ({q: 0 if q == LOSES[name] else p for q, p in POINTS.items()}, "completed")
+    probe = tmp_path / "probe.json"   # what a notebook sees around it: no path to this clone, no test
+    (submissions / "zed-probe.ipynb").write_bytes(notebook_bytes(PROBE.replace("OUT", repr(str(probe)))))
+    expected["zed-probe.ipynb"] = ({"q1": 0, "q2": 0, "q3": 2}, "^completed$")
     grades, feedback = tmp_path / "grades.csv", tmp_path / "feedback"
     start = time.perf_counter()
     log = run(FOLDER / "grade.py", submissions, "-o", grades, "-j", "2", "-t", CI_TIMEOUT, "--feedback", feedback)
@@ -360,6 +378,9 @@ def test_a_class_grades_into_a_complete_csv_that_nobody_can_game(dist, tmp_path)
         for test, message in failures:
             assert (message[:60] in fed_back) == (test in PUBLIC or message in shown), (name, test, message)
     assert "NnlibNotAvailable: nnlib.forward was used" in rows["cheat-calls-nnlib.ipynb"]["failed_tests"]
+    seen = json.loads(probe.read_text())
+    assert str(ROOT) not in json.dumps(seen) and seen["files"] == [] and "VIRTUAL_ENV" not in seen["environ"]
+    assert seen["nnlib"].endswith("site-packages/nnlib/__init__.py") and seen["otter"] == "a stand-in"
 
 
 @pytest.mark.grading

@@ -2,10 +2,10 @@
 
     python assignments/gradient-checking/assign.py [DIST] [--nnlib-from URL]
 
-Runs `otter assign` on the master into a temporary folder, then checks what it made: the
-student notebook must hold no line of the solutions, and the master's solutions, put into it,
-must score full marks in grade.py (in its sandbox, against its hidden tests). Only then is
-DIST (default: dist/ next to this script) replaced, whole, by
+Grades the master with grade.py, as a learner's notebook is graded (in the sandbox, against
+the hidden tests): its solutions must score full marks. Then runs `otter assign` on it into a
+temporary folder and checks what that made: the student notebook must hold no line of the
+solutions. Only then is DIST (default: dist/ next to this script) replaced, whole, by
 
     DIST/student/gradient-checking.ipynb     what learners get
     DIST/handout/                            that notebook, a requirements.txt and a README:
@@ -59,15 +59,16 @@ def check_student(student, master):
         raise Failed(f"the student notebook still has otter's markers {markers}")
 
 
-def check_solutions_score_full_marks(otter_dist, master, scratch, timeout):
-    """Grade the master's solutions, put into the student notebook, as grade.py grades a learner."""
-    correct = scratch / "solutions.ipynb"
-    nbformat.write(make_submissions.correct_submission(otter_dist, master), correct)
+def check_solutions_score_full_marks(master, scratch, timeout):
+    """Grade the master as grade.py grades a learner's notebook: its solutions must score full marks.
+    (Its test cells run too, as any cell does; its raw cells, otter's markers, do not.)"""
+    copy = scratch / master.name
+    shutil.copy2(master, copy)
     grader = grade.Grader(scratch / "sandbox", timeout)
-    row = grader.grade(correct)
+    row = grader.grade(copy)
     possible = {q.name: q.points for q in grader.questions}
     if row.scores != possible:
-        failed = "\n".join(f"  {test.name}: {message}" for _, test, message in row.failed if message)
+        failed = "\n".join(f"  {test.name}: {message}" for _, test, message in row.outcomes if message)
         raise Failed(f"the master's solutions score {sum(row.scores.values()):g} of "
                          f"{sum(possible.values()):g} ({row.status}):\n{failed}")
     return row
@@ -146,14 +147,14 @@ def main(argv=None):
     dist.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{dist.name}-new-", dir=dist.parent))
     try:
+        (work / "scratch").mkdir()
+        row = check_solutions_score_full_marks(master, work / "scratch", args.timeout)
         done = subprocess.run([sys.executable, "-m", "otter", "assign", "--no-run-tests", str(master),
                                str(work / "otter")], cwd=master.parent, capture_output=True, text=True)
         if done.returncode != 0:
             raise Failed(f"otter assign failed:\n{(done.stdout + done.stderr).strip()[-3000:]}")
         student = work / "otter" / "student" / NOTEBOOK
         check_student(student, master)
-        (work / "scratch").mkdir()
-        row = check_solutions_score_full_marks(work / "otter", master, work / "scratch", args.timeout)
         new = work / "dist"
         (new / "student").mkdir(parents=True)
         shutil.copy2(student, new / "student" / NOTEBOOK)

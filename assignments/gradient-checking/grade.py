@@ -7,8 +7,8 @@ every file handed in gets a row, with a grading_status that says what happened t
 notebook:
 
 1. its code cells run in a sandbox (sandbox.py): a fresh Python in an empty temporary folder,
-   with copies of numpy, matplotlib, dill and nnlib but no path to this clone, stopped after
-   --timeout seconds (the cells after the one that was running do not run);
+   with copies of numpy, matplotlib, dill and nnlib but no path to this clone; after --timeout
+   seconds the cell running is stopped and each later cell gets 2 s;
 2. the answers the questions name are saved (dill) and, one question at a time, loaded into
    another fresh process where nnlib refuses every use (it is the reference) and called on
    inputs drawn for this run;
@@ -261,7 +261,7 @@ class Row:
     scores: dict
     status: str
     seconds: float = 0.0
-    failed: list = field(default_factory=list)
+    outcomes: list = field(default_factory=list)   # (question, Test, None when it passed or what failed)
     feedback: str = ""
 
 
@@ -318,12 +318,9 @@ class Grader:
         row = Row(name, {}, describe_run(status, code, timed_out, self.timeout, saved))
         for question in self.questions:
             results = self.call(question, run / "answers", folder / question.name, saved)
-            passed = True
-            for test in question.tests:
-                message = judge(test, results)
-                test_passed = message is None
-                passed &= test_passed
-                row.failed.append((question.name, test, message))
+            outcomes = [(question.name, test, judge(test, results)) for test in question.tests]
+            row.outcomes += outcomes
+            passed = all(message is None for _, _, message in outcomes)   # all or nothing
             row.scores[question.name] = question.points if passed else 0.0
         return row
 
@@ -335,7 +332,7 @@ class Grader:
             if isinstance(saved.get(name), str):
                 problems[name] = f"{name} could not be taken out of the notebook ({saved[name]})"
             elif not (answers / f"{name}.pkl").exists():
-                problems[name] = f"the notebook defines no {name} (when it has run to the end)"
+                problems[name] = f"the notebook does not define {name}"
         calls = [call for test in question.tests for call in test.calls]
         if len(problems) == len(question.answers):
             return {id(c): questions.Result(c.answer, [], problem=problems[c.answer]) for c in calls}
@@ -372,9 +369,9 @@ class Grader:
         """What a learner may read: status, points, public tests with messages, hidden tests by name only."""
         lines = [f"{row.file}: {sum(row.scores.values()):g} of {sum(q.points for q in self.questions):g} points",
                  f"grading: {row.status}", ""]
-        if not row.failed:
+        if not row.outcomes:
             return "\n".join(lines) + "\n"
-        outcomes = {(q, t.name): (t, message) for q, t, message in row.failed}
+        outcomes = {(q, t.name): (t, message) for q, t, message in row.outcomes}
         for question in self.questions:
             lines.append(f"{question.name}: {row.scores[question.name]:g} of {question.points:g} points "
                          "(all of them when every test passes, 0 otherwise)")
@@ -403,7 +400,7 @@ def result_from(call, raw, arrays, problems):
     """A Result built from the JSON the learner's process wrote; values decoded as plain data only."""
     problem = raw.get("problem")
     if problem is not None:
-        detail = problems.get(call.answer) or (f"the notebook defines no {call.answer}" if problem == "missing"
+        detail = problems.get(call.answer) or (f"the notebook does not define {call.answer}" if problem == "missing"
                                                else f"{call.answer} {problem}")
         return questions.Result(call.answer, [], problem=detail)
     returns = [sandbox.decode(node, arrays) for node in raw.get("returns") or []]
@@ -470,7 +467,7 @@ def describe_error(error):
 def csv_row(row, names, possible):
     total = sum(row.scores.values())
     failed = "; ".join(f"{test.name}: {message.replace(chr(10), ' / ')[:300]}"
-                       for _, test, message in row.failed if message is not None)
+                       for _, test, message in row.outcomes if message is not None)
     return ([row.file] + [f"{row.scores[n]:g}" for n in names] +
             [f"{total:g}", f"{100 * total / possible:.0f}", row.status, f"{row.seconds:.1f}", failed])
 
@@ -498,6 +495,10 @@ def grade_all(grader, submissions, jobs, rows, on_row):
         pool.shutdown(wait=True, cancel_futures=True)
         if bar:
             bar.close()
+
+
+def interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def progress_bar(total):
@@ -535,6 +536,7 @@ def main(argv=None):
 
     start = time.perf_counter()
     rows = []
+    signal.signal(signal.SIGTERM, interrupt)   # a `kill` cleans up as Ctrl-C does
     with tempfile.TemporaryDirectory(prefix="grading-sandbox-") as root:
         grader = Grader(Path(root) / "env", args.timeout)
         names = [q.name for q in grader.questions]
