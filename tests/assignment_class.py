@@ -7,10 +7,10 @@ Written for grade.py's tests, in styles make_submissions.py does not have (loops
 copies, the 1/m in dZ2, helpers of one's own, a zip export, a notebook without otter's
 metadata), with the mistakes learners make, notebooks that break (a SyntaxError, an endless
 loop, os._exit, a missing package, a blank or empty file, a PDF, another assignment's notebook),
-and cheats that would have scored under the old in-kernel grading (patching otter's test runner,
-reading tests and solutions from disk, calling nnlib's reference code, answers hard-coded for
-the known cases, peeking at the test's local variables, patching numpy). A cheat deserves
-what its honest part is worth, never more.
+and six cheats: patching otter's test runner, reading tests and solutions from disk, calling
+nnlib's reference code (these three scored 10 of 10 under the old grading, which ran the tests in
+the learner's kernel: measured), answers hard-coded for the known cases, peeking at the test's
+local variables, and patching numpy. A cheat deserves what its honest part is worth, never more.
 
 make() gives each file's points per question and a regular expression its grading_status must match.
 """
