@@ -114,6 +114,7 @@ class CheckReport:
     nonfinite: list = field(default_factory=list)  # where a NaN or infinity was found
     diagnosis: list = field(default_factory=list)
     entries: int = None  # entries of all parameters (a sampled check looks at fewer: see `checked`)
+    cost_value: float = None  # J at the parameters checked
     notes: list = field(default_factory=list)  # lines under the title: how M was found, why a sample
     cost_writes: list = field(default_factory=list)  # what the cost wrote into (given copies, so harmless here)
 
@@ -408,7 +409,7 @@ def check_gradients(cost, params, analytic, *, method="loop", epsilon=EPSILON, t
         ratio=ratio(a_all, n_all), per_parameter=rows, params_unchanged=unchanged,
         params_written=bool(wrote), forward_passes=J.calls, batch=batch, kinks=kinks,
         cost_repeatable=bool(repeatable), nonfinite=nonfinite,
-        entries=int(sum(np.size(params[key]) for key in keys)))
+        entries=int(sum(np.size(params[key]) for key in keys)), cost_value=float(J0))
     return report
 
 

@@ -214,6 +214,8 @@ def diagnose(report):
 
 def _agrees(report):
     d = f"difference {report.difference:.1e} < {report.threshold:g}"
+    if report.epsilon != 1e-7:
+        d += f" at epsilon = {report.epsilon:g}"
     if report.method in ("loop", "fast") or (report.method == "sampled" and report.checked == report.entries):
         return certain(f"backprop agrees with the numeric gradient ({d}).", ("agrees",), difference=report.difference)
     if report.method == "sampled":

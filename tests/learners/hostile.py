@@ -2,6 +2,8 @@
 on one call or on every call, a cost that writes into its parameters, a backward that writes into
 its cache, a checker that raises. The gradients themselves are right unless the truth says not."""
 
+import numpy as np
+
 from . import Program, Truth
 from . import course_style as course
 
@@ -48,7 +50,26 @@ def backward_overwrites_A1(X, Y, cache):
     return grads
 
 
+def wide_least_squares():
+    """1000 outputs, 2 examples, targets of size 3: J is about 4,500, so its last bit moves a numeric
+    entry by ~5e-6 at eps = 1e-7, while the gradients are of order 1: rounding alone fails the check
+    there, and nothing is wrong with backprop."""
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((3, 2)), rng.standard_normal((1000, 2)) * 3
+    parameters = {"W1": rng.standard_normal((1000, 3)) * 0.03, "b1": np.zeros((1000, 1))}
+
+    def forward(X_, Y_, p):
+        Z = p["W1"] @ X_ + p["b1"]
+        return np.sum((Z - Y_) ** 2) / (2 * X_.shape[1]), (Z,)
+
+    def backward(X_, Y_, cache):
+        dZ = (cache[0] - Y_) / X_.shape[1]
+        return {"dW1": dZ @ X_.T, "db1": dZ.sum(axis=1, keepdims=True)}
+    return dict(parameters=parameters, forward_propagation=forward, backward_propagation=backward, X=X, Y=Y)
+
+
 PROGRAMS = [
+    Program("hostile: a cost of 4,500, rounding at eps = 1e-7", "hostile", Truth(m=2), wide_least_squares),
     _course("hostile: cost NaN on one call", Truth(cost="nan nearby", m=5), cost=nan_on_the_20th_call,
             checker=course.gradient_check_n),
     _course("hostile: cost NaN always", Truth(cost="nan", m=5), cost=nan_always, checker=course.gradient_check_n),
