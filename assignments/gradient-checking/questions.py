@@ -191,7 +191,8 @@ def numbers(value, what):
     try:
         array = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        raise Fail(f"{what} is a {kind(value)}, not numbers") from None
+        shown = f" ({value.shown})" if hasattr(value, "shown") else ""
+        raise Fail(f"{what} is a {kind(value)}, not numbers{shown}") from None
     return array
 
 
