@@ -13,6 +13,7 @@ write into them.
 """
 
 import contextlib
+import copy
 import io
 import time
 from dataclasses import dataclass, field
@@ -129,12 +130,12 @@ def _check_case(case, method="auto", epsilon=EPSILON, threshold=THRESHOLD, k=25,
         if method == "sampled":
             notes.append(f"sampled, not every entry: the loop over all {case.entries:,} entries would take about "
                          f"{_duration(seconds)} here (method='loop' to run it anyway)")
-    seed = rng if rng is not None else 0
+    start = copy.deepcopy(rng) if rng is not None else np.random.default_rng(0)
 
-    def run(eps):  # the same entries at any epsilon: a sample is drawn from the same seed
+    def run(eps):  # the same entries at any epsilon: each run draws from the same generator state
         return check_gradients(case.cost, case.work, case.analytic, method=method, epsilon=eps, threshold=threshold,
-                               k=k, rng=np.random.default_rng(seed) if method == "sampled" else rng, batch=case.m,
-                               progress=progress, desc="nnlib's check of your backprop")
+                               k=k, rng=copy.deepcopy(start), batch=case.m, progress=progress,
+                               desc="nnlib's check of your backprop")
 
     report = run(epsilon)
     if _rounding_suspect(report) and epsilon == EPSILON:
@@ -236,7 +237,6 @@ def _resolve(parameters, cost, gradients, forward_propagation, backward_propagat
 
 def _snapshot(obj):
     """A deep copy of a cache: nested tuples, lists and dicts of arrays."""
-    import copy
     return copy.deepcopy(obj)
 
 
