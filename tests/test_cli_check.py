@@ -57,29 +57,34 @@ def test_an_unusable_file_gets_one_line_and_exit_2(args, words):
     assert all(w in out.stderr for w in words), out.stderr
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process")
-def test_a_long_loop_check_shows_progress_and_stops_cleanly_on_ctrl_c():
-    # once: 24 minutes with no output, and Ctrl-C left a traceback
-    env = dict(os.environ, NNLIB_PROGRESS="1")
-    proc = subprocess.Popen([sys.executable, "-m", "nnlib", "gradcheck", "--method", "loop", "--batch", "4000"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+def interrupt_once_it_shows(args, cwd=None):
+    """Start `python -m nnlib ARGS` with progress bars, wait for its bar, send SIGINT to it alone.
+    Returns (exit status, stdout, what stderr showed before the signal, stderr after it)."""
+    proc = subprocess.Popen([sys.executable, "-m", "nnlib", *args], cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=dict(os.environ, NNLIB_PROGRESS="1"))
     try:
         deadline, seen = time.monotonic() + 120, b""
         os.set_blocking(proc.stderr.fileno(), False)
         while b"entry" not in seen and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.5)
+            time.sleep(0.2)
             try:
                 seen += os.read(proc.stderr.fileno(), 1 << 16)
             except BlockingIOError:
                 pass
-        assert b"gradient check" in seen and b"entry" in seen, seen  # the tqdm bar, with its estimate
         proc.send_signal(signal.SIGINT)
         os.set_blocking(proc.stderr.fileno(), True)
-        _, err = proc.communicate(timeout=60)
-        err = err.decode()
+        out, err = proc.communicate(timeout=60)
     finally:
         proc.kill()
-    assert proc.returncode == 130
+    return proc.returncode, out.decode(), seen.decode(), err.decode()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process")
+def test_a_long_loop_check_shows_progress_and_stops_cleanly_on_ctrl_c():
+    # once: 24 minutes with no output, and Ctrl-C left a traceback
+    code, _, seen, err = interrupt_once_it_shows(["gradcheck", "--method", "loop", "--batch", "4000"])
+    assert "gradient check" in seen and "entry" in seen, seen  # the tqdm bar, with its estimate
+    assert code == 130
     assert "interrupted" in err and "Traceback" not in err
 
 
@@ -156,22 +161,8 @@ def test_m_can_be_given():
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process")
 def test_ctrl_c_during_a_check_stops_both_processes_cleanly():
-    env = dict(os.environ, NNLIB_PROGRESS="1")
-    proc = subprocess.Popen([sys.executable, "-m", "nnlib", "check", "slow_cost.py", "--checker-seconds", "1"],
-                            cwd=FILES, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    try:
-        deadline, seen = time.monotonic() + 120, b""
-        os.set_blocking(proc.stderr.fileno(), False)
-        while b"entry" not in seen and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.2)
-            try:
-                seen += os.read(proc.stderr.fileno(), 1 << 16)
-            except BlockingIOError:
-                pass
-        proc.send_signal(signal.SIGINT)  # to the parent alone: it must stop the child too
-        os.set_blocking(proc.stderr.fileno(), True)
-        out, err = proc.communicate(timeout=60)
-    finally:
-        proc.kill()
-    assert proc.returncode == 130 and out == b""
-    assert b"interrupted" in err and b"Traceback" not in err
+    # the signal goes to the CLI alone, not to the process running the learner's file: both must stop
+    code, out, seen, err = interrupt_once_it_shows(["check", "slow_cost.py", "--checker-seconds", "1"], FILES)
+    assert "nnlib's check of your backprop" in seen
+    assert code == 130 and out == ""
+    assert "interrupted" in err and "Traceback" not in err
