@@ -87,8 +87,10 @@ def backward_propagation_n_planted(X, Y, cache):
 
 
 def dictionary_to_vector(parameters):
-    """All parameters as one column vector (n, 1), in the order W1, b1, W2, b2, W3, b3."""
-    return np.concatenate([parameters[key].reshape(-1, 1) for key in KEYS])
+    """As the course's gc_utils: (theta, keys). theta holds every parameter in one column (n, 1), in
+    the order W1, b1, W2, b2, W3, b3; keys[i] names the parameter that theta[i] belongs to."""
+    theta = np.concatenate([parameters[key].reshape(-1, 1) for key in KEYS])
+    return theta, [key for key in KEYS for _ in range(parameters[key].size)]
 
 
 def vector_to_dictionary(theta):
@@ -108,7 +110,7 @@ def gradients_to_vector(gradients):
 
 def gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7):
     """A correct vector-style check: central differences on a fresh copy of theta per entry."""
-    theta = dictionary_to_vector(parameters)
+    theta, _ = dictionary_to_vector(parameters)
     grad = gradients_to_vector(gradients)
     gradapprox = np.zeros_like(theta)
     for i in range(theta.shape[0]):

@@ -66,11 +66,9 @@ def backward_propagation(X, Y, cache):
 
 # ---- notebook 3 -------------------------------------------------------------------------
 
-def dictionary_to_vector(parameters):
-    """The course's helper, as notebooks 3 and 6 define it: (theta, keys), theta every parameter in
-    one column (W1, b1, ..., b3), keys[i] the parameter that theta[i] belongs to."""
-    theta = course.dictionary_to_vector(parameters)
-    return theta, [key for key in course.KEYS for _ in range(parameters[key].size)]
+# The course's helper, as notebooks 3 and 6 use it: (theta, keys), theta every parameter in one column
+# (W1, b1, ..., b3), keys[i] the parameter that theta[i] belongs to.
+dictionary_to_vector = course.dictionary_to_vector
 
 
 def gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7):

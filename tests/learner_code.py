@@ -80,7 +80,7 @@ def class_net_case(m=8, seed=0):
 
 def checker_alias(parameters, gradients, X, Y, epsilon=1e-7):
     """thetaplus is the parameter vector itself: its +eps is still there when thetaminus is copied."""
-    theta = course.dictionary_to_vector(parameters)
+    theta, _ = course.dictionary_to_vector(parameters)
     grad = course.gradients_to_vector(gradients)
     approx = np.zeros_like(theta)
     for i in range(theta.shape[0]):
@@ -113,7 +113,7 @@ def checker_shallow_dict(parameters, gradients, X, Y, epsilon=1e-7):
 
 def checker_sorted_keys(parameters, gradients, X, Y, epsilon=1e-7):
     """Flattens the gradients in sorted key order (dW1, dW2, dW3, db1, ...): wrong partners."""
-    theta = course.dictionary_to_vector(parameters)
+    theta, _ = course.dictionary_to_vector(parameters)
     grad = np.concatenate([gradients[k].reshape(-1, 1) for k in sorted(gradients) if k[:2] in ("dW", "db")])
     approx = np.zeros_like(theta)
     for i in range(theta.shape[0]):
@@ -126,7 +126,7 @@ def checker_sorted_keys(parameters, gradients, X, Y, epsilon=1e-7):
 
 
 def checker_one_sided(parameters, gradients, X, Y, epsilon=1e-7):
-    theta = course.dictionary_to_vector(parameters)
+    theta, _ = course.dictionary_to_vector(parameters)
     grad = course.gradients_to_vector(gradients)
     J0, _ = course.forward_propagation_n(X, Y, parameters)
     approx = np.zeros_like(theta)

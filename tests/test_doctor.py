@@ -235,7 +235,7 @@ def test_a_checker_without_the_denominator_is_named(course_case):
         return d * 0 + np.linalg.norm(grad - _numeric(p, X, Y))  # ||grad - gradapprox|| alone
 
     def _numeric(p, X, Y, eps=1e-7):
-        theta = course.dictionary_to_vector(p)
+        theta, _ = course.dictionary_to_vector(p)
         out = np.zeros_like(theta)
         for i in range(theta.shape[0]):
             plus, minus = np.copy(theta), np.copy(theta)
