@@ -48,7 +48,8 @@ def test_ignored_outputs_are_rare():
 
 
 def test_ci_runs_the_kernels_the_readme_says_it_runs():
-    kernels = re.search(r"check_kernels\.py --ci (?:--jobs \d+ )?--kernels (\S+)", (ROOT / ".ci" / "run").read_text()).group(1)
+    ci = (ROOT / ".ci" / "run").read_text()
+    kernels = re.search(r"check_kernels\.py --ci (?:--jobs \d+ )?--kernels (\S+)", ci).group(1)
     paragraph = (ROOT / "README.md").read_text().split("**Same numbers on every CPU.**")[1].split("\n\n")[0]
     said = paragraph.split(".ci/run")[1].split(";")[0]  # "also runs nbval ... under `Sandybridge` and `Prescott`"
     assert sorted(re.findall(r"`(\w+)`", said)) == sorted(kernels.split(",")), (said, kernels)
