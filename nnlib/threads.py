@@ -14,20 +14,32 @@ benchmarks/gradcheck_speed.py measures it on yours.
     @one_blas_thread()             # a whole function (train, the gradient check)
     def train(...): ...
 
+The thread count also decides the last digits: a product split between two threads sums in
+another order, so the same check run with one thread and with two differs in its rounding
+noise. The count is one number for the whole process (OpenBLAS's, as numpy's wheels build
+it), whichever thread sets it: a widget callback runs on a thread of its own, and it must
+compute exactly what the command line computes on the main thread. So the first block to
+start, on any thread, sets one thread, and the last to end puts back the count it found.
+
 Entering and leaving cost 10 to 20 microseconds, so it wraps entry points, not the forward pass
-that a gradient check calls thousands of times. Nested uses are fine: on the way out
-each one puts back the thread count it found. To give BLAS every core again (large
-matrices on an idle machine), set nnlib.threads.ENABLED = False.
+that a gradient check calls thousands of times. Nested uses are fine. To give BLAS every core
+again (large matrices on an idle machine), set nnlib.threads.ENABLED = False.
 """
 
+import threading
 from contextlib import contextmanager
 from functools import lru_cache
 
 import numpy as np  # noqa: F401  (loads the BLAS library that the controller finds)
+import threadpoolctl
 from threadpoolctl import ThreadpoolController
 
 # False: one_blas_thread() does nothing, and BLAS keeps numpy's default (one thread per core).
 ENABLED = True
+
+_lock = threading.Lock()
+_open = 0          # one_blas_thread blocks running now, on every thread
+_limiter = None    # what the first of them found, to put back when the last one ends
 
 
 @lru_cache(maxsize=1)
@@ -36,17 +48,38 @@ def _controller():
     return ThreadpoolController()
 
 
+def _from_this_thread(change):
+    """Make a thread-count change take effect whichever thread calls it. threadpoolctl 3.8
+    lets only one "controlling" thread change OpenBLAS's process-wide pool and silently
+    ignores the others (the thread that first set a limit keeps control unless its limit was
+    a `with` block); older versions have no such rule and no clear_controlling_thread."""
+    clear = getattr(getattr(threadpoolctl, "OpenBLASController", None), "clear_controlling_thread", None)
+    if clear:
+        clear(force=True)
+    result = change()
+    if clear:
+        clear(force=True)  # nnlib keeps no control: a learner's own threadpool_limits works after
+    return result
+
+
 @contextmanager
 def one_blas_thread():
     """Limit BLAS to one thread in the block (or the decorated function), then restore it."""
+    global _open, _limiter
     if not ENABLED:
         yield
         return
-    limit = _controller().limit(limits=1, user_api="blas")
+    with _lock:
+        if _open == 0:
+            _limiter = _from_this_thread(lambda: _controller().limit(limits=1, user_api="blas"))
+        _open += 1
     try:
         yield
     finally:
-        limit.restore_original_limits()
+        with _lock:
+            _open -= 1
+            if _open == 0:
+                _from_this_thread(_limiter.restore_original_limits)
 
 
 def blas_threads():
