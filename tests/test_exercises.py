@@ -117,6 +117,35 @@ def test_softmax_wrong_answers_get_their_message(wrong, phrases):
     assert_fails_with(exercises.check_softmax(wrong), "Exercise 1.1 (softmax): not right yet.", *phrases)
 
 
+def softmax_row_max(Z):
+    E = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return E / E.sum(axis=0, keepdims=True)
+
+
+def test_softmax_shifted_by_each_rows_max_is_told_the_axis():
+    assert_fails_with(exercises.check_softmax(softmax_row_max), "you subtract each ROW's max (axis=1)",
+                      "a max over axis 0 (keepdims=True)")
+
+
+def softmax_with_an_axis(Z, axis):
+    E = np.exp(Z - Z.max(axis=axis, keepdims=True))
+    return E / E.sum(axis=axis, keepdims=True)
+
+
+def test_a_function_with_the_wrong_arguments_is_shown_the_signature_not_nnlibs_line():
+    feedback = exercises.check_softmax(softmax_with_an_axis)
+    assert_fails_with(feedback, "your softmax takes the wrong arguments", "`softmax_with_an_axis(Z, axis)`",
+                      "the exercise calls it as `softmax(Z)`", "`def softmax(Z):`")
+    assert "getvalue" not in str(feedback) and "quiet" not in str(feedback), str(feedback)
+
+
+def test_a_backward_with_the_wrong_arguments_is_shown_the_signature():
+    def backward_propagation(X, cache):
+        return solutions.backward_propagation(X, None, cache)
+    assert_fails_with(exercises.check_backward_propagation(backward_propagation, forward_propagation),
+                      "takes the wrong arguments", "`backward_propagation(X, Y, cache)`")
+
+
 # ---- 1.2 compute_cost -----------------------------------------------------------------------
 
 def test_compute_cost_solution_passes():
@@ -187,9 +216,38 @@ def test_compute_cost_guard_1e_8_quotes_the_numbers_it_rests_on():
 
 def test_compute_cost_that_differs_in_another_way_prints_enough_digits():
     feedback = exercises.check_compute_cost(lambda AL, Y: float(-np.sum(Y * np.log(AL)) / Y.shape[1]) * (1 + 3e-9))
-    got, want = re.search(r"your cost is (\S+); the averaged cross-entropy of these AL and Y is (\S+) ",
+    got, want = re.search(r"your cost is ([\d.]+); the averaged cross-entropy of these AL and Y is ([\d.]+)\b",
                           str(feedback)).groups()
     assert not feedback.passed and got != want, str(feedback)
+
+
+def cost_floor_division(AL, Y):
+    m = Y.shape[1]
+    return float(-1 // m * np.sum(Y * np.log(AL)))
+
+
+def cost_floor_division_to_zero(AL, Y):
+    m = Y.shape[1]
+    return float(1 // m * -np.sum(Y * np.log(AL)))
+
+
+def cost_every_pair(AL, Y):
+    return float(-np.sum(np.dot(Y.T, np.log(AL))) / Y.shape[1])
+
+
+@pytest.mark.parametrize("wrong, phrases", [
+    (cost_floor_division, ["m = 8 times too large", "the 1/m became 1", "`//`, floor division", "-1 // m is -1"]),
+    (cost_floor_division_to_zero, ["exactly 0", "floor division", "1 // m is 0"]),
+    (cost_every_pair, ["the sum of the whole (8, 8) matrix product of Y^T and log AL", "only its diagonal",
+                       "Y * np.log(AL)"]),
+], ids=["minus_1_floordiv_m", "1_floordiv_m", "dot_summed"])
+def test_compute_cost_slips_are_named(wrong, phrases):
+    assert_fails_with(exercises.check_compute_cost(wrong), *phrases)
+
+
+def test_compute_cost_that_is_only_missing_its_1_over_m_is_not_told_about_floor_division():
+    feedback = exercises.check_compute_cost(lambda AL, Y: -np.sum(Y * np.log(AL)))
+    assert "floor division" not in str(feedback) and "the 1/m is missing" in str(feedback), str(feedback)
 
 
 # ---- 2.1 relu_deriv -------------------------------------------------------------------------
@@ -220,7 +278,7 @@ def relu_deriv_alias(Z):
 @pytest.mark.parametrize("wrong, phrases", [
     (relu_deriv_in_place, ["your relu_deriv changed its input", "157 of the 160 entries of Z became 0/1",
                            "it returned that very array"]),
-    (relu_deriv_alias, ["changed its input", "is not a copy"]),
+    (relu_deriv_alias, ["changed its input", "`D = Z` is the same array under a second name"]),
     (lambda Z: np.maximum(0, Z), ["ReLU(Z) itself, not its derivative"]),
     (lambda Z: (Z >= 0).astype(float), ["at z = 0 you return 1"]),
     (lambda Z: (Z <= 0).astype(float), ["swapped"]),
@@ -229,6 +287,28 @@ def relu_deriv_alias(Z):
 ], ids=["in_place", "alias", "relu_itself", "ge_zero", "swapped", "half_at_zero", "list"])
 def test_relu_deriv_wrong_answers_get_their_message(wrong, phrases):
     assert_fails_with(exercises.check_relu_deriv(wrong), "Exercise 2.1 (relu_deriv): not right yet.", *phrases)
+
+
+def relu_deriv_view(Z):
+    D = Z[:]
+    D[D <= 0] = 0
+    D[D > 0] = 1
+    return D
+
+
+def relu_deriv_by_division(Z):
+    return np.maximum(0, Z) / Z
+
+
+def test_relu_deriv_on_a_slice_is_told_a_slice_is_a_view():
+    assert_fails_with(exercises.check_relu_deriv(relu_deriv_view), "changed its input", "it returned a view of it",
+                      "`D = Z[:]` is a view that shares Z's memory")
+
+
+def test_relu_deriv_nan_at_zero_is_told_0_over_0_not_z_greater_or_equal():
+    feedback = exercises.check_relu_deriv(relu_deriv_by_division)
+    assert_fails_with(feedback, "at z = 0 you return nan", "0/0", "compare Z with 0 instead of dividing")
+    assert "z >= 0" not in str(feedback)
 
 
 @pytest.mark.parametrize("mask", [lambda Z: Z > 0, lambda Z: np.int64(Z > 0), lambda Z: (Z > 0).astype(np.float32)],
@@ -305,7 +385,7 @@ def test_backward_propagation_calling_an_unanswered_relu_deriv_says_so():
                                                 "the same dZ2, is right", "damaged in the cache before dW2 read it"]),
     (dict(in_place_on="Z1"), ["160 of the 160 entries of Z1 became 0/1", "The check passes all the same"]),
     (dict(relu_mask=False), ["dW1 and db1 both fail, by different amounts", "your dZ1 is wrong",
-                             "non-zero at 102 entries where Z1 <= 0"]),
+                             "non-zero at 102 of the 102 entries where Z1 <= 0"]),
 ], ids=["1/m_twice", "1/m_missing", "sign_flipped", "in_place_A1_course_order", "in_place_A1_nnlib_order",
         "in_place_Z1", "no_relu_mask"])
 def test_backward_propagation_wrong_answers_get_the_doctors_diagnosis(mistake, phrases):
@@ -374,6 +454,130 @@ def test_backward_propagation_with_a_changed_forward_says_to_rerun_it():
         return cost, cache
     assert_fails_with(exercises.check_backward_propagation(solutions.backward_propagation, forward_without_bias),
                       "re-run the cell that defines it")
+
+
+def one_over_m_in_dZ2(slip):
+    """A backward with the 1/m in dZ2 (which the exercise allows) and one slip after it."""
+    def backward_propagation(X, Y, cache):
+        (Z1, A1, W1, b1, Z2, A2, W2, b2) = cache
+        m = X.shape[1]
+        dZ2 = (A2 - Y) / m
+        dW2 = A1 @ dZ2.T if slip == "transposed_dW2" else dZ2 @ A1.T * (2.0 if slip == "doubled_dW2" else 1.0)
+        db2 = dZ2.sum(axis=1, keepdims=True)
+        dA1 = W2.T @ dZ2
+        dZ1 = dA1 * (Z1 > 0)
+        dW1 = dZ1 @ X.T
+        db1 = dZ1.sum(axis=1, keepdims=True) / (m if slip == "db1_over_m" else 1.0)
+        return {"dZ2": dZ2, "dW2": dW2, "db2": db2, "dA1": dA1, "dZ1": dZ1, "dW1": dW1, "db1": db1}
+    return backward_propagation
+
+
+@pytest.mark.parametrize("slip, phrases", [
+    ("transposed_dW2", ["transpose of the right one", "dW2 = dZ2 A1^T, with no 1/m: your dZ2 already holds it"]),
+    ("db1_over_m", ["db1 fails (ratio 0.0625", "the line that makes db1 = the sum of dZ1 over the examples",
+                    "with no 1/m: your dZ2 already holds it"]),
+    ("doubled_dW2", ["dW2 fails (ratio 2", "the line that makes dW2 = dZ2 A1^T, with no 1/m"]),
+])
+def test_backward_with_the_1_over_m_in_dZ2_is_shown_the_formula_without_a_second_1_over_m(slip, phrases):
+    feedback = exercises.check_backward_propagation(one_over_m_in_dZ2(slip), forward_propagation)  # every entry:
+    # the doctor tells a transposed square dW2 only from all of it
+    assert_fails_with(feedback, *phrases)
+    own = str(feedback).split("The doctor's report")[0]
+    assert "(1/m)" not in own, own
+
+
+def test_backward_in_the_courses_placement_is_shown_the_courses_formula():
+    feedback = exercises.check_backward_propagation(scaled({"db1": 1 / 16}), forward_propagation, method="sampled")
+    assert_fails_with(feedback, "the line that makes db1 = (1/m) times the sum of dZ1 over the examples")
+
+
+def test_backward_with_lowercase_keys_passes_and_says_how_it_read_them():
+    def backward_propagation(X, Y, cache):
+        return {k.lower(): v for k, v in solutions.backward_propagation(X, Y, cache).items()}
+    feedback = exercises.check_backward_propagation(backward_propagation, forward_propagation, method="sampled")
+    assert feedback.passed, str(feedback)
+    assert "your keys dw1, dw2, dz2, da1, dz1 are read as dW1, dW2, dZ2, dA1, dZ1" in str(feedback)
+
+
+def backward_m_from_the_classes(X, Y, cache):
+    (Z1, A1, W1, b1, Z2, A2, W2, b2) = cache
+    m = Y.shape[0]  # the number of classes, 10; the examples are Y.shape[1] = 16
+    dZ2 = A2 - Y
+    dZ1 = (W2.T @ dZ2) * (Z1 > 0)
+    return {"dZ2": dZ2, "dW2": dZ2 @ A1.T / m, "db2": dZ2.sum(axis=1, keepdims=True) / m, "dA1": W2.T @ dZ2,
+            "dZ1": dZ1, "dW1": dZ1 @ X.T / m, "db1": dZ1.sum(axis=1, keepdims=True) / m}
+
+
+def test_backward_that_takes_m_from_the_classes_is_told_m_over_n_classes():
+    feedback = exercises.check_backward_propagation(backward_m_from_the_classes, forward_propagation, method="sampled")
+    assert_fails_with(feedback, "1.6 = 16/10 times the true one", "the number of classes (Y.shape[0])",
+                      "X.shape[1] = 16")
+
+
+def test_backward_that_returns_a_wrong_dZ1_is_not_correct_though_its_gradients_are():
+    def backward_propagation(X, Y, cache):
+        grads = solutions.backward_propagation(X, Y, cache)
+        return {**grads, "dZ1": grads["dA1"]}  # the mask left out of the dZ1 it returns
+    feedback = exercises.check_backward_propagation(backward_propagation, forward_propagation, method="sampled")
+    assert_fails_with(feedback, "every dW and db is right, but the dZ1 you return is not",
+                      "non-zero at 102 of the 102 entries where Z1 <= 0",
+                      "Return the dZ1 your dW and db were made from")
+
+
+def test_backward_that_returns_no_intermediates_passes_with_a_note():
+    def backward_propagation(X, Y, cache):
+        return {k: v for k, v in solutions.backward_propagation(X, Y, cache).items() if k[1] in "Wb"}
+    feedback = exercises.check_backward_propagation(backward_propagation, forward_propagation, method="sampled")
+    assert feedback.passed and "dZ2, dA1, dZ1 are not in your dict, so not checked" in str(feedback), str(feedback)
+
+
+@pytest.mark.parametrize("wrong, phrases, absent", [
+    (lambda g: {**g, "dW1": g["dW1"].T}, ["dW1 has shape (784, 10)", "X dZ1^T its transpose"],
+     "examples are the columns"),
+    (lambda g: {**g, "db1": g["db1"].ravel()}, ["db1 has shape (10,)", "without keepdims=True"], None),
+    (lambda g: {**g, "db2": g["dZ2"].sum(axis=0, keepdims=True) / 16}, ["db2 has shape (1, 16)",
+                                                                          "a sum over axis 0"], None),
+    (lambda g: {**g, "db2": g["dZ2"] / 16}, ["db2 has shape (10, 16)", "one column per example"], None),
+], ids=["dW1_transposed", "db1_no_keepdims", "db2_over_axis_0", "db2_not_summed"])
+def test_backward_gradients_of_the_wrong_shape_are_told_how_that_shape_comes_about(wrong, phrases, absent):
+    def backward_propagation(X, Y, cache):
+        return wrong(solutions.backward_propagation(X, Y, cache))
+    feedback = exercises.check_backward_propagation(backward_propagation, forward_propagation)
+    assert_fails_with(feedback, *phrases)
+    assert absent is None or absent not in str(feedback)
+
+
+@pytest.mark.parametrize("call, argument", [
+    (lambda: exercises.check_backward_propagation(solutions.backward_propagation, forward_propagation, m=0), "m"),
+    (lambda: exercises.check_backward_propagation(solutions.backward_propagation, forward_propagation, m=None), "m"),
+    (lambda: exercises.check_backward_propagation(solutions.backward_propagation, forward_propagation, m=10**6), "m"),
+    (lambda: exercises.check_backward_propagation(solutions.backward_propagation, forward_propagation, m=True), "m"),
+    (lambda: exercises.check_backward_propagation(solutions.backward_propagation, forward_propagation,
+                                                  method="fast"), "method"),
+    (lambda: exercises.check_dropout_forward(solutions.forward_propagation_with_dropout, keep_prob=1.0), "keep_prob"),
+    (lambda: exercises.check_dropout_forward(solutions.forward_propagation_with_dropout, keep_prob=1e-9), "keep_prob"),
+    (lambda: exercises.check_dropout_forward(solutions.forward_propagation_with_dropout, keep_prob=True), "keep_prob"),
+    (lambda: exercises.check_dropout_forward(solutions.forward_propagation_with_dropout, keep_prob=1.5), "keep_prob"),
+    (lambda: exercises.check_dropout_forward(solutions.forward_propagation_with_dropout, keep_prob=0), "keep_prob"),
+    (lambda: exercises.check_dropout_forward(solutions.forward_propagation_with_dropout, m=0), "m"),
+    (lambda: exercises.check_dropout_forward(solutions.forward_propagation_with_dropout, m=10**6), "m"),
+    (lambda: exercises.check_dropout_forward(solutions.forward_propagation_with_dropout, m=2.5), "m"),
+    (lambda: exercises.check_dropout_backward(solutions.backward_propagation_with_dropout, keep_prob=1.0),
+     "keep_prob"),
+    (lambda: exercises.check_dropout_backward(solutions.backward_propagation_with_dropout, method="x"), "method"),
+], ids=["bp_m0", "bp_m_None", "bp_m_huge", "bp_m_True", "bp_method_fast", "fwd_keep_1", "fwd_keep_tiny",
+        "fwd_keep_True", "fwd_keep_1.5", "fwd_keep_0", "fwd_m0", "fwd_m_huge", "fwd_m_2.5", "bwd_keep_1",
+        "bwd_method"])
+def test_an_instructors_bad_argument_is_a_one_line_value_error_naming_it(call, argument):
+    with pytest.raises(ValueError) as raised:
+        call()
+    message = str(raised.value)
+    assert message.startswith(f"{argument} ") and "\n" not in message, message
+
+
+def test_the_method_error_offers_auto_too():
+    with pytest.raises(ValueError, match="'auto'"):
+        exercises.check_backward_propagation(solutions.backward_propagation, forward_propagation, method="fast")
 
 
 # ---- 3.1 gradient_check_n (checked by the checker doctor) -----------------------------------
@@ -463,7 +667,7 @@ def test_gradient_check_n_blank_is_not_answered(blank):
 
 @pytest.mark.parametrize("mistake, phrases", [
     (dict(copy_plus="alias"), ["entries 1 and 2 are both moved by +epsilon", "np.copy"]),
-    (dict(copy_plus="view"), ["entries 1 and 2 are both moved by +epsilon", "parameters_values[:]"]),
+    (dict(copy_plus="view"), ["entries 1 and 2 are both moved by +epsilon", "thetaplus = theta[:]"]),
     (dict(reset_minus=False), ["entries 1 and 2 are both moved by -epsilon", "never undone"]),
     (dict(central=False), ["48 times for 47 entries", "one-sided difference"]),
     (dict(two_eps=False), ["right points", "turning those values into the difference"]),
@@ -474,6 +678,75 @@ def test_gradient_check_n_wrong_answers_get_their_message(mistake, phrases):
     assert_fails_with(feedback, "Exercise 3.1 (gradient_check_n): not right yet.", *phrases)
 
     assert "The checker doctor (nnlib.check_checker):" in str(feedback)
+
+
+def test_gradient_check_n_copy_kept_before_the_loop_and_an_alias_of_theta_get_different_causes():
+    minus_once = str(exercises.check_gradient_check_n(learner_checker(reset_minus=False)))
+    alias = str(exercises.check_gradient_check_n(learner_checker(copy_plus="alias")))
+    assert "Its thetaminus is copied once, before the loop" in minus_once and "thetaplus = theta" not in minus_once
+    assert "Both its copies start from a theta that keeps the steps" in alias and "copied once" not in alias
+    assert "parameters_values" not in minus_once + alias  # this series calls the vector theta
+
+
+def checker_steps_back(parameters, gradients, X, Y, epsilon=1e-7):
+    """Nudges theta in place and steps back by epsilon, landing on theta instead of theta - eps e_i."""
+    theta, _ = solutions.dictionary_to_vector(parameters)
+    grad = course.gradients_to_vector(gradients)
+    gradapprox = np.zeros_like(theta)
+    for i in range(theta.shape[0]):
+        theta[i, 0] += epsilon
+        J_plus, _ = forward_propagation_n(X, Y, course.vector_to_dictionary(theta))
+        theta[i, 0] -= epsilon
+        J_minus, _ = forward_propagation_n(X, Y, course.vector_to_dictionary(theta))
+        gradapprox[i] = (J_plus - J_minus) / (2 * epsilon)
+    return np.linalg.norm(grad - gradapprox) / (np.linalg.norm(grad) + np.linalg.norm(gradapprox))
+
+
+def test_gradient_check_n_that_steps_back_in_place_is_told_that_cause_too():
+    assert_fails_with(exercises.check_gradient_check_n(checker_steps_back),
+                      "47 of the 94 evaluations of J are at theta itself", "steps back by eps",
+                      "step by 2 * epsilon, or restore theta[i] first", "thetaplus = theta without np.copy")
+
+
+def checker_with_a_flat_gradapprox(parameters, gradients, X, Y, epsilon=1e-7):
+    theta, _ = solutions.dictionary_to_vector(parameters)
+    grad = course.gradients_to_vector(gradients)
+    gradapprox = []
+    for i in range(theta.shape[0]):
+        plus, minus = np.copy(theta), np.copy(theta)
+        plus[i, 0] += epsilon
+        minus[i, 0] -= epsilon
+        gradapprox.append((forward_propagation_n(X, Y, course.vector_to_dictionary(plus))[0]
+                           - forward_propagation_n(X, Y, course.vector_to_dictionary(minus))[0]) / (2 * epsilon))
+    gradapprox = np.array(gradapprox)  # (47,), against grad's (47, 1)
+    return np.linalg.norm(grad - gradapprox) / (np.linalg.norm(grad) + np.linalg.norm(gradapprox))
+
+
+def test_gradient_check_n_with_a_flat_gradapprox_is_told_the_shapes():
+    assert_fails_with(exercises.check_gradient_check_n(checker_with_a_flat_gradapprox), "at the right points",
+                      "a column (47, 1) and the other a flat (47,) array", "broadcasts that difference to a (47, 47)",
+                      ".reshape(-1, 1)")
+
+
+def checker_times_epsilon(parameters, gradients, X, Y, epsilon=1e-7):
+    theta, _ = solutions.dictionary_to_vector(parameters)
+    grad = course.gradients_to_vector(gradients)
+    gradapprox = np.zeros_like(theta)
+    for i in range(theta.shape[0]):
+        plus, minus = np.copy(theta), np.copy(theta)
+        plus[i, 0] += epsilon
+        minus[i, 0] -= epsilon
+        J_plus, _ = forward_propagation_n(X, Y, course.vector_to_dictionary(plus))
+        J_minus, _ = forward_propagation_n(X, Y, course.vector_to_dictionary(minus))
+        gradapprox[i] = (J_plus - J_minus) / 2 * epsilon
+    return np.linalg.norm(grad - gradapprox) / (np.linalg.norm(grad) + np.linalg.norm(gradapprox))
+
+
+def test_gradient_check_n_over_2_times_epsilon_gets_one_clean_cause():
+    feedback = exercises.check_gradient_check_n(checker_times_epsilon)
+    assert_fails_with(feedback, "at the right points", "1e-14 times the true one", "epsilon^2 for epsilon = 1e-07",
+                      "((J_plus - J_minus) / 2) * epsilon", "Write `/ (2 * epsilon)`")
+    assert "sorted key order" not in str(feedback) and "square roots" not in str(feedback), str(feedback)
 
 
 def checker_in(namespace, unpack):
@@ -593,6 +866,27 @@ def test_dropout_forward_wrong_answers_get_their_message(mistake, phrases):
                       "Exercise 5.1 (forward_propagation_with_dropout): not right yet.", *phrases)
 
 
+def dropout_forward_cache(order):
+    def forward_propagation_with_dropout(X, parameters, keep_prob, rng):
+        A2, (Z1, D1, A1, W1, b1, Z2, _, W2, b2) = solutions.forward_propagation_with_dropout(X, parameters, keep_prob,
+                                                                                             rng)
+        if order == "A1_before_D1":
+            return A2, (Z1, A1, D1, W1, b1, Z2, A2, W2, b2)
+        return A2, (Z1, D1, np.maximum(0, Z1), W1, b1, Z2, A2, W2, b2)  # A1 before dropout in the cache
+    return forward_propagation_with_dropout
+
+
+@pytest.mark.parametrize("order, phrases", [
+    ("A1_before_D1", ["the second entry of your cache is not 0/1, but entry 3 is", "D1 second and A1 third"]),
+    ("A1_before_dropout", ["A1 in your cache is ReLU(Z1) before dropout", "the A2 you return is computed from the "
+                           "dropped-out A1"]),
+])
+def test_dropout_forward_cache_mistakes_are_named_as_the_cache(order, phrases):
+    feedback = exercises.check_dropout_forward(dropout_forward_cache(order))
+    assert_fails_with(feedback, *phrases)
+    assert "must hold only 0s and 1s" not in str(feedback)
+
+
 def learner_dropout_backward(mask="cache", divide=1):
     def backward_propagation_with_dropout(X, Y, cache, keep_prob):
         m = X.shape[1]
@@ -603,6 +897,8 @@ def learner_dropout_backward(mask="cache", divide=1):
         dA1 = np.dot(W2.T, dZ2)
         if mask == "cache":
             D = D1
+        elif mask == "none":
+            D = 1.0
         else:  # a new mask: the same one on every call ("seeded"), or a new one each call ("fresh")
             seed = 7 if mask == "seeded" else next(_calls)
             D = np.random.default_rng(seed).random(dA1.shape) < keep_prob
@@ -629,7 +925,10 @@ def test_dropout_backward_blank_is_not_answered():
     (dict(divide=2), ["1/keep_prob = 1.25 times too large"]),
     (dict(mask="seeded"), ["another mask than the forward pass's", "Use the D1 from the cache"]),
     (dict(mask="fresh"), ["two calls on the same cache gave different dW1, db1", "most likely a new mask"]),
-], ids=["no_1/keep_prob", "1/keep_prob_twice", "own_mask", "fresh_mask_each_call"])
+    (dict(divide=-1), ["keep_prob^2 = 0.64 times the true ones", "multiplied by keep_prob where the forward pass "
+                       "divided by it"]),
+    (dict(mask="none"), ["your dZ1 is non-zero at 13 of the 32 entries where D1 = 0", "multiply dA1 by the D1"]),
+], ids=["no_1/keep_prob", "1/keep_prob_twice", "own_mask", "fresh_mask_each_call", "times_keep_prob", "no_mask"])
 def test_dropout_backward_wrong_answers_get_their_message(mistake, phrases):
     feedback = exercises.check_dropout_backward(learner_dropout_backward(**mistake), method="sampled")
     assert_fails_with(feedback, "Exercise 5.2 (backward_propagation_with_dropout): not right yet.", *phrases)

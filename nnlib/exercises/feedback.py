@@ -2,7 +2,9 @@
 function so that nothing it does (raise, print, exit, return None) escapes as a traceback."""
 
 import contextlib
+import inspect
 import io
+import numbers
 import os
 import sysconfig
 import traceback
@@ -23,6 +25,20 @@ EXERCISES = {
     "forward_propagation_with_dropout": ("5.1", "notebook 5"),
     "backward_propagation_with_dropout": ("5.2", "notebook 5"),
 }
+
+
+# How each exercise calls the learner's function: a function that takes other arguments is told this.
+SIGNATURES = {
+    "softmax": "softmax(Z)",
+    "compute_cost": "compute_cost(AL, Y)",
+    "relu_deriv": "relu_deriv(Z)",
+    "backward_propagation": "backward_propagation(X, Y, cache)",
+    "gradient_check_n": "gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7)",
+    "forward_propagation_with_dropout": "forward_propagation_with_dropout(X, parameters, keep_prob, rng)",
+    "backward_propagation_with_dropout": "backward_propagation_with_dropout(X, Y, cache, keep_prob)",
+}
+
+DIGITS = 4000  # the digits data() can hand out: load_mnist's training split
 
 
 class Feedback:
@@ -92,6 +108,7 @@ def call(name, fn, *args, none_ok=False, **kwargs):
     feedback. Returns (result, what it printed)."""
     if not callable(fn):
         raise not_answered(name, f"{name} is {a_kind(fn)}, not a function")
+    _takes_the_arguments(name, fn, args, kwargs)
     try:
         result, printed = quiet(fn, *args, **kwargs)
     except NotImplementedError as e:
@@ -114,6 +131,30 @@ def call(name, fn, *args, none_ok=False, **kwargs):
                              "what it returns, not what it prints.")
         raise not_answered(name, f"{name} returns None")
     return result, printed
+
+
+def _takes_the_arguments(name, fn, args, kwargs):
+    """Feedback when fn cannot be called the way the exercise calls it: Python's TypeError would
+    point at the line of nnlib that made the call, not at the learner's `def` line."""
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):  # a builtin or a ufunc: no signature to read, let the call say it
+        return
+    try:
+        signature.bind(*args, **kwargs)
+    except TypeError as e:
+        own = getattr(fn, "__name__", name)
+        raise fail(name, f"your {name} takes the wrong arguments: it is defined as `{own}{signature}`, and the "
+                         f"exercise calls it as `{SIGNATURES[name]}` ({e}). Write its first line as "
+                         f"`def {SIGNATURES[name]}:`.") from None
+
+
+def source_of(fn):
+    """fn's source text, or "" when Python cannot find it (a builtin, code typed at a prompt)."""
+    try:
+        return inspect.getsource(fn)
+    except (OSError, TypeError):
+        return ""
 
 
 def describe(exc):
@@ -142,11 +183,13 @@ def excerpt(text, width=60):
     return repr(one if len(one) <= width else one[:width] + "...")
 
 
-def array(name, value, what, shape, any_dtype=False):
+def array(name, value, what, shape, any_dtype=False, shape_hint=None):
     """value as a float64 array of the given shape, or feedback that says what it is instead.
 
     any_dtype: bool, int or float32 are fine too (a 0/1 mask is exact in any of them); otherwise a
     float32 result is refused, since float32 keeps 7 digits and a gradient check needs float64's.
+    shape_hint(shape) -> a sentence on how that wrong shape comes about, or "" (default: the
+    transpose of an array whose examples are its columns).
     """
     if value is None:
         raise fail(name, f"{what} is None; it must be an array of shape {shape}.")
@@ -161,12 +204,17 @@ def array(name, value, what, shape, any_dtype=False):
             or np.iscomplexobj(arr):
         raise fail(name, f"{what} is not an array of real numbers (got {type(value).__name__} of {arr.dtype}).")
     if arr.shape != shape:
-        hint = " (the transpose's shape: here the examples are the columns)" if arr.shape == shape[::-1] else ""
-        raise fail(name, f"{what} has shape {arr.shape}; it must have shape {shape}{hint}.")
+        hint = (shape_hint or _columns_hint)(arr.shape, shape)
+        raise fail(name, f"{what} has shape {arr.shape}; it must have shape {shape}" + (f": {hint}" if hint else "")
+                   + ".")
     if not any_dtype and arr.dtype.kind == "f" and arr.dtype.itemsize < 8:
         raise fail(name, f"{what} is {arr.dtype}: keep float64, the dtype of the arrays you are given "
                          "(float32 keeps about 7 digits; a gradient check with epsilon = 1e-7 needs float64's 16).")
     return arr.astype(float)
+
+
+def _columns_hint(got, shape):
+    return "the transpose's shape (here the examples are the columns)" if got == shape[::-1] else ""
 
 
 def changed(before, after):
@@ -200,6 +248,24 @@ def show(a):
 
 def indent(text):
     return "\n".join("    " + line for line in text.splitlines())
+
+
+def examples(m):
+    """m, checked: a whole number of examples that data() can hand out, or a ValueError."""
+    if isinstance(m, bool) or not isinstance(m, numbers.Integral) or not 1 <= m <= DIGITS:
+        raise ValueError(f"m must be the number of digits to check on, a whole number from 1 to {DIGITS:,} "
+                         f"(the digits this check has), got {m!r}")
+    return int(m)
+
+
+def method_of(method):
+    """method, checked: one the doctor's check runs, or a ValueError that lists them all."""
+    from ..checks import METHODS
+    methods = ("auto",) + tuple(METHODS)
+    if not isinstance(method, str) or method not in methods:
+        raise ValueError(f"method must be one of {', '.join(repr(x) for x in methods)} (how the doctor checks the "
+                         f"gradients: 'loop' every entry), got {method!r}")
+    return method
 
 
 def data(m, seed=0):

@@ -3,7 +3,7 @@
 import numpy as np
 
 from .. import model
-from .feedback import Stop, a_kind, array, both, call, changed, close, fail, near, show, verdict
+from .feedback import Stop, a_kind, array, both, call, changed, close, fail, near, show, source_of, verdict
 
 # float64's largest number is about e^709.8: e^z for any larger z is inf, and inf / inf is nan
 _OVERFLOW = float(np.log(np.finfo(float).max))
@@ -75,6 +75,11 @@ def _softmax_mistake(A, Z, expected):
     if not np.all(np.isfinite(A)):
         return f"your softmax returns {int(np.sum(~np.isfinite(A)))} nan or inf entries for ordinary logits."
     E = np.exp(Z - Z.max())
+    by_row = np.exp(Z - Z.max(axis=1, keepdims=True))
+    if np.allclose(A, by_row / by_row.sum(axis=0, keepdims=True)):
+        return ("each column sums to 1, but you subtract each ROW's max (axis=1): a different number from each "
+                "entry of a column, and that changes the column's softmax. The shift must be one number per "
+                "column, that column's largest entry: a max over axis 0 (keepdims=True), like the sum.")
     if np.allclose(A, E / E.sum(axis=1, keepdims=True)):
         return ("each ROW of your result sums to 1, not each column: the classes of one example are the "
                 "rows of its column, so the max and the sum run over axis 0 (keep the dimensions).")
@@ -110,7 +115,8 @@ def check_compute_cost(compute_cost):
         value, shape_problem = _cost_value(name, J, AL, Y, m)
         # 1e-9 relative: room for the rounding of another summation order (~1e-15), not for a
         # different function (log(AL + 1e-8) is 1.4e-7 off here)
-        problems = [] if near(value, expected, 1e-9) else [_cost_mistake(value, expected, AL, Y, m, n)]
+        problems = [] if near(value, expected, 1e-9) else [_cost_mistake(value, expected, AL, Y, m, n,
+                                                                            "//" in source_of(compute_cost))]
         if shape_problem and not problems:
             shape_problem += f" Its one entry is the right value, {expected:.6f}."
         if problems or shape_problem:
@@ -162,14 +168,22 @@ def _cost_value(name, J, AL, Y, m):
     raise fail(name, f"your cost has shape {arr.shape}; the cost is one number.")
 
 
-def _cost_mistake(value, expected, AL, Y, m, n):
+def _cost_mistake(value, expected, AL, Y, m, n, floor_division=False):
+    """Why the learner's cost is not the averaged cross-entropy; floor_division: their code has `//`."""
     r = value / expected
     got, want = both(value, expected)
     if not np.isfinite(value):
         return f"your cost is {value}: look for log(0) or a division by zero."
+    floor = (" Your code has `//`, floor division, which rounds down to a whole number: -1 // m is -1 and "
+             "1 // m is 0 for any m > 1. Write -1 / m (or divide the sum by m)." if floor_division else "")
+    if value == 0:
+        return (f"your cost is exactly 0, where the averaged cross-entropy of these AL and Y is {expected:.6f}: "
+                "something multiplies it by 0." + (floor or " `1 // m` does (floor division: 0 for any m > 1); "
+                                                   "write 1 / m."))
     if near(r, m, 1e-6):
         return (f"your cost is m = {m} times too large ({value:.6f} instead of {expected:.6f}): "
-                "the 1/m is missing. The cost is the AVERAGE over the m examples: divide by m = Y.shape[1].")
+                + (f"the 1/m became 1.{floor}" if floor else
+                   "the 1/m is missing. The cost is the AVERAGE over the m examples: divide by m = Y.shape[1]."))
     if near(r, m / n, 1e-6):
         return (f"your cost is {value:.6f} instead of {expected:.6f}: you divided by {n} = Y.shape[0], the "
                 f"number of classes; m, the number of examples, is Y.shape[1] = {m}.")
@@ -190,6 +204,12 @@ def _cost_mistake(value, expected, AL, Y, m, n):
         return (f"your cost is {value:.6f} instead of {expected:.6f}: it also counts (1 - Y) log(1 - AL), the "
                 "binary cross-entropy of a sigmoid output. With softmax only the log-probability of the "
                 "right class counts: J = -(1/m) sum Y log AL.")
+    every_pair = -np.sum(Y.T @ np.log(AL))
+    if near(value, every_pair / m, 1e-6) or near(value, every_pair, 1e-6):
+        return (f"your cost is {value:.6f} instead of {expected:.6f}: the sum of the whole ({m}, {m}) matrix product "
+                f"of Y^T and log AL{'' if near(value, every_pair / m, 1e-6) else ', without the 1/m'}. That product "
+                "pairs each example's label with every example's probabilities; only its diagonal (each example "
+                "with itself) is the cost. Multiply element by element, Y * np.log(AL), then sum.")
     if near(value, -np.sum(np.log(AL)) / m, 1e-6):
         return (f"your cost is {value:.6f} instead of {expected:.6f}: it adds log AL over all 10 classes. "
                 "Multiply by Y first, so that only the probability of each example's right class counts.")
@@ -200,9 +220,9 @@ def _cost_mistake(value, expected, AL, Y, m, n):
     guard = _log_guard(value, expected, AL, Y, m)
     if guard is not None:
         return guard
-    return (f"your cost is {got}; the averaged cross-entropy of these AL and Y is {want} (they differ by "
-            f"{abs(value - expected):.1e}, {abs(value - expected) / expected:.1e} of the cost; this feedback "
-            "allows 1e-9 of it, room for rounding only).")
+    return (f"your cost is {got}; the averaged cross-entropy of these AL and Y is {want}, a difference of "
+            f"{abs(value - expected):.2g}, {abs(value - expected) / expected:.2g} times the right cost (this feedback "
+            "allows 1e-9 times it, room for rounding only).")
 
 
 def _log_guard(value, expected, AL, Y, m):

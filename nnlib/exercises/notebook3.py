@@ -4,12 +4,13 @@ It is graded by the checker doctor (nnlib.check_checker), which hands it exact a
 wrong gradients, and by a trace of the points where it evaluates J.
 """
 
+import copy
 import re
 
 import numpy as np
 
 from .. import course
-from .feedback import Feedback, Stop, a_kind, call, excerpt, fail, fmt, indent, not_answered, quiet, verdict
+from .feedback import Feedback, Stop, a_kind, call, excerpt, fail, fmt, indent, near, not_answered, quiet, verdict
 
 
 def check_gradient_check_n(gradient_check_n):
@@ -41,14 +42,21 @@ def check_gradient_check_n(gradient_check_n):
         return verdict(name, [f"the checker doctor could not run it: {e}"])
     n = _theta(parameters).size
     problems = _trace_problems(trace, n)
+    shown = report
     if not report.correct and not problems:
-        problems.append("it evaluates J at the right points (theta + eps e_i and theta - eps e_i, for every "
-                        "entry), so the mistake is in turning those values into the difference: see the "
-                        "doctor's report below." if trace is not None else "see the doctor's report below.")
+        slip = _arithmetic(report, gradients, n)
+        where = ("it evaluates J at the right points (theta + eps e_i and theta - eps e_i, for every entry), so "
+                 "the mistake is in turning those values into the difference" if trace is not None else "")
+        if slip:
+            problems.append((where + ": " if where else "") + slip)
+            shown = copy.copy(report)
+            shown.diagnosis = []  # the line above names the slip from the numbers: the doctor's causes add nothing
+        else:
+            problems.append(where + ": see the doctor's report below." if where else "see the doctor's report below.")
     if report.correct and not problems and not _course_formula(report):
         problems.append(_other_formula(report))
     if problems:
-        lines = verdict(name, problems).lines + ["", "The checker doctor (nnlib.check_checker):", indent(str(report))]
+        lines = verdict(name, problems).lines + ["", "The checker doctor (nnlib.check_checker):", indent(str(shown))]
         return Feedback(name, False, lines)
     # 4 decimals: the doctor accepts 1/3 and 1 to 1e-3; more digits would show rounding as a mismatch
     return verdict(name, [], [
@@ -77,6 +85,31 @@ def _check_returned(result, printed):
                          "alone, as one number, so that the code after it can compare it with 2e-7.")
     if np.size(result) != 1 or np.asarray(result).dtype.kind not in "fiu":
         raise fail(name, f"it returns {a_kind(result)}; return the difference, one number.")
+
+
+def _arithmetic(report, gradients, n):
+    """The slip that the checker's answers show, when they name one: a flat gradapprox broadcast
+    against the column grad, or a numeric gradient epsilon^2 times the true one; else None."""
+    answers = report.answers
+    factors = {"exact": 1.0, "doubled": 2.0, "sign_flipped": -1.0}
+    if not all(isinstance(answers.get(k), (float, np.floating)) for k in factors):
+        return None
+    g = course.gradients_to_vector(gradients)
+
+    def broadcast(f):  # (n, 1) - (n,) is the (n, n) array of every entry minus every other
+        return np.linalg.norm(f * g - np.ravel(g)) / (np.linalg.norm(f * g) + np.linalg.norm(g))
+    if all(near(answers[k], broadcast(f), 1e-4) for k, f in factors.items()):
+        return (f"its answers are those of grad - gradapprox with one of them a column ({n}, 1) and the other a flat "
+                f"({n},) array (exact gradients: {answers['exact']:.4g}). numpy broadcasts that difference to an "
+                f"({n}, {n}) array of every entry minus every other. Keep both ({n}, 1): gradapprox = "
+                "np.zeros_like(theta) filled entry by entry, or a list made into an array with .reshape(-1, 1).")
+    c = report.numeric_ratio
+    if c is not None and 0 < c < 1e-6:
+        return (f"its numeric gradient is {c:.2g} times the true one, epsilon^2 for epsilon = {np.sqrt(c):.2g}, so "
+                "it returns about 1 whatever the gradients. It multiplies J_plus - J_minus by epsilon / 2 instead of "
+                "dividing by 2 epsilon: `(J_plus - J_minus) / 2 * epsilon` is ((J_plus - J_minus) / 2) * epsilon in "
+                "Python. Write `/ (2 * epsilon)`.")
+    return None
 
 
 def _course_formula(report):
@@ -179,6 +212,11 @@ def _also_at_theta(points, epsilon=1e-7):
     return f" (and {at_theta} time{'s' if at_theta > 1 else ''} at theta itself)" if at_theta else ""
 
 
+def _single_steps(points, moved, sign):
+    """Whether some evaluation moves exactly one entry, by sign ("+" or "-") eps."""
+    return any(len(idx) == 1 and (p[idx[0]] > 0) == (sign == "+") for p, idx in zip(points, moved, strict=True))
+
+
 def _ordinal(k):
     return f"{k}{'th' if 10 <= k % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(k % 10, 'th')}"
 
@@ -195,13 +233,19 @@ def _trace_problems(points, n, epsilon=1e-7):
         shown = (" and ".join(str(i + 1) for i in idx) if len(idx) == 2 else
                  ", ".join(str(i + 1) for i in idx[:6]) + (", ..." if len(idx) > 6 else ""))
         sign = signs if signs in "+-" else "+-"
-        return [f"it evaluates J at points where several entries of theta are moved at once: the "
+        head = (f"it evaluates J at points where several entries of theta are moved at once: the "
                 f"{_ordinal(k + 1)} time it evaluates J, entries {shown} are {'both' if len(idx) == 2 else 'all'} "
                 f"moved by {signs}epsilon. A step taken for an earlier entry was never undone, so theta {sign} "
-                f"eps e_i is really theta {sign} eps (e_1 + ... + e_i). "
-                "Make a fresh copy of the vector for every entry, inside the loop, for thetaplus and for "
-                "thetaminus (np.copy). `thetaplus = parameters_values` or `parameters_values[:]` is the same "
-                "array (or a view of it) under a second name: writing into it writes into theta."]
+                f"eps e_i is really theta {sign} eps (e_1 + ... + e_i). ")
+        if signs in "+-" and _single_steps(points, moved, "-" if signs == "+" else "+"):
+            # the other side's steps are clean, so theta itself is intact: only one copy keeps its steps
+            copy_name = "thetaplus" if signs == "+" else "thetaminus"
+            return [head + f"Its {copy_name} is copied once, before the loop, and keeps every entry's step: copy "
+                    f"theta inside the loop, for every entry ({copy_name} = np.copy(theta))."]
+        return [head + "Both its copies start from a theta that keeps the steps: `thetaplus = theta` or "
+                "`thetaplus = theta[:]` is the same array (or a view of it) under a second name, and writing into "
+                "it writes into theta. Make a fresh copy for every entry, inside the loop, for thetaplus and for "
+                "thetaminus: np.copy(theta)."]
     at_theta = sum(1 for idx in moved if len(idx) == 0)
     plus = {int(idx[0]) for p, idx in zip(points, moved, strict=True) if len(idx) == 1 and p[idx[0]] > 0}
     minus = {int(idx[0]) for p, idx in zip(points, moved, strict=True) if len(idx) == 1 and p[idx[0]] < 0}
@@ -211,10 +255,14 @@ def _trace_problems(points, n, epsilon=1e-7):
                     f"theta {'+' if plus else '-'} eps e_i for each entry: a one-sided difference, whose "
                     "error shrinks like eps, not eps^2. Use the central difference: J(theta + eps e_i) and "
                     "J(theta - eps e_i), divided by 2 eps."]
-        return [f"{at_theta} of the {len(points)} evaluations of J are at theta itself, where theta "
-                f"{'-' if plus else '+'} eps e_i was meant: the {'+' if plus else '-'}eps written into one copy "
-                "was still in the array the other copy started from, so the second step only undid it. The "
-                "two copies must not share memory with theta: np.copy."]
+        first, second = ("+", "-") if plus else ("-", "+")
+        return [f"{at_theta} of the {len(points)} evaluations of J are at theta itself, where theta {second} eps e_i "
+                f"was meant: each time the second step only undid the first. Two ways code does that, and the "
+                f"numbers cannot tell them apart: it nudges theta in place and steps back by eps (theta[i] "
+                f"{first}= epsilon, J, theta[i] {second}= epsilon, J: the second step lands on theta; step by "
+                f"2 * epsilon, or restore theta[i] first); or both copies share theta's memory (thetaplus = theta "
+                f"without np.copy), so the {first}eps was still there when the {second}eps step began: make each "
+                "a fresh np.copy(theta)."]
     if len(plus) < n or len(minus) < n:
         return [f"J is evaluated at theta + eps e_i for {len(plus)} and at theta - eps e_i for {len(minus)} "
                 f"of the {n} entries: every entry needs both."]

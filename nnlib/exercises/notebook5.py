@@ -1,12 +1,28 @@
 """Notebook 5's exercises: 5.1 and 5.2, dropout forward and backward."""
 
+import numbers
 import warnings
 
 import numpy as np
 
 from .. import model
-from .feedback import Feedback, Stop, a_kind, array, call, changed, close, data, fail, fmt, indent, verdict
-from .notebook2 import GRADIENT_KEYS, check_gradient_dict, damaged, read_backward_report
+from .feedback import (
+    Feedback,
+    Stop,
+    a_kind,
+    array,
+    call,
+    changed,
+    close,
+    data,
+    examples,
+    fail,
+    fmt,
+    indent,
+    method_of,
+    verdict,
+)
+from .notebook2 import GRADIENT_KEYS, damaged, gradient_dict, key_notes, read_backward_report
 
 DROPOUT_CACHE_NAMES = ("Z1", "D1", "A1", "W1", "b1", "Z2", "A2", "W2", "b2")
 
@@ -14,8 +30,14 @@ DROPOUT_CACHE_NAMES = ("Z1", "D1", "A1", "W1", "b1", "Z2", "A2", "W2", "b2")
 # ---- 5.1 forward -------------------------------------------------------------------------
 
 def check_dropout_forward(forward_propagation_with_dropout, keep_prob=0.8, m=256):
-    """Exercise 5.1: forward_propagation_with_dropout(X, parameters, keep_prob, rng) -> (A2, cache)."""
+    """Exercise 5.1: forward_propagation_with_dropout(X, parameters, keep_prob, rng) -> (A2, cache).
+
+    keep_prob in (0, 1) and m digits (up to 4,000) such that at least 20 of the 10 m hidden units
+    are expected kept and 20 dropped; otherwise ValueError.
+    """
     name = "forward_propagation_with_dropout"
+    m = examples(m)
+    keep_prob = _keep_prob(keep_prob, m)
     X, _, params = data(m)
     fn = forward_propagation_with_dropout
     try:
@@ -35,11 +57,12 @@ def check_dropout_forward(forward_propagation_with_dropout, keep_prob=0.8, m=256
         if not close(Z1, params["W1"] @ X + params["b1"]):
             raise fail(name, "Z1 in your cache is not W1 X + b1.")
         if not np.isin(D1, (0.0, 1.0)).all():
-            raise fail(name, "D1 must hold only 0s and 1s (1 = keep the unit); compare the uniform draw "
-                             "with keep_prob to get them.")
+            raise fail(name, _not_a_mask(cache, m))
         kept = float(D1.mean())
-        if abs(kept - keep_prob) > 0.05:
-            if abs(kept - (1 - keep_prob)) < 0.05:
+        # 5 standard deviations of the share a right mask keeps: a right answer fails 1 time in 2 million
+        tolerance = 5 * np.sqrt(keep_prob * (1 - keep_prob) / D1.size)
+        if abs(kept - keep_prob) > tolerance:
+            if abs(kept - (1 - keep_prob)) < tolerance:
                 raise fail(name, f"your mask keeps {kept:.0%} of the units with keep_prob = {keep_prob}: it "
                                  "keeps the dropped ones. keep_prob is the probability of KEEPING a unit: "
                                  "D1 is 1 where the uniform draw is below keep_prob.")
@@ -47,7 +70,7 @@ def check_dropout_forward(forward_propagation_with_dropout, keep_prob=0.8, m=256
                              f"keep about {keep_prob:.0%}.")
         relu = np.maximum(0, Z1)
         if not close(A1, relu * D1 / keep_prob):
-            raise fail(name, _dropout_forward_mistake(A1, relu, D1, keep_prob))
+            raise fail(name, _dropout_forward_mistake(A1, relu, D1, keep_prob, A2, params))
         for what, value in (("the A2 you return", A2), ("A2 in your cache", A2_cache)):
             arr = array(name, value, what, (10, m))
             if not close(arr, model.softmax(params["W2"] @ A1 + params["b2"])):
@@ -88,17 +111,56 @@ def _dropout_output(name, out, m):
     return A2, cache
 
 
-def _dropout_forward_mistake(A1, relu, D1, keep_prob):
+def _keep_prob(keep_prob, m=None):
+    """keep_prob, checked: a number in (0, 1), and with m examples (10 m hidden units) one that keeps
+    and drops at least 20 units each, so that a mask's share and two generators' masks can be told
+    apart; else a ValueError."""
+    if isinstance(keep_prob, bool) or not isinstance(keep_prob, numbers.Real) or not 0 < keep_prob < 1:
+        raise ValueError("keep_prob must be a number between 0 and 1, the probability of keeping a unit (not 1: "
+                         f"the check needs some units dropped), got {keep_prob!r}")
+    keep_prob = float(keep_prob)
+    units = 10 * m if m is not None else None
+    if units is not None and units * min(keep_prob, 1 - keep_prob) < 20:
+        low, high = 20 / units, 1 - 20 / units
+        raise ValueError(f"keep_prob = {keep_prob:g} with m = {m} keeps about {units * keep_prob:.0f} and drops about "
+                         f"{units * (1 - keep_prob):.0f} of the {units:,} hidden units: the check needs at least 20 of "
+                         "each to tell a mask from its inverse"
+                         + (f"; give keep_prob from {low:.3g} to {high:.3g}, or a larger m" if low < high else
+                            "; give a larger m"))
+    return keep_prob
+
+
+def _not_a_mask(cache, m):
+    """Why the second entry of the cache is not a 0/1 mask: the cache's order, or the mask itself."""
+    masks = [i for i, c in enumerate(cache) if np.shape(c) == (10, m) and np.isin(np.asarray(c), (0.0, 1.0)).all()]
+    if masks:
+        return (f"the second entry of your cache is not 0/1, but entry {masks[0] + 1} is: the cache's order is "
+                "(Z1, D1, A1, W1, b1, Z2, A2, W2, b2), D1 second and A1 third, the order backward unpacks it in.")
+    return ("D1 (the second entry of your cache) must hold only 0s and 1s (1 = keep the unit); compare the "
+            "uniform draw with keep_prob to get them.")
+
+
+def _is_array(value, shape):
+    return isinstance(value, np.ndarray) and value.shape == shape and value.dtype.kind == "f"
+
+
+def _dropout_forward_mistake(A1, relu, D1, keep_prob, A2, params):
+    """Why the A1 in the cache is not ReLU(Z1) * D1 / keep_prob, and whether the returned A2 used it."""
     if close(A1, relu * D1):
-        return ("A1 is ReLU(Z1) * D1: the kept units are not divided by keep_prob, so the expected "
+        return ("A1 in your cache is ReLU(Z1) * D1: the kept units are not divided by keep_prob, so the expected "
                 f"activation shrinks to keep_prob = {keep_prob} of what the network sees at test time. "
                 "Inverted dropout divides by keep_prob.")
     if close(A1, relu * D1 * keep_prob):
-        return "A1 is multiplied by keep_prob; inverted dropout DIVIDES the kept units by keep_prob."
+        return "A1 in your cache is multiplied by keep_prob; inverted dropout DIVIDES the kept units by keep_prob."
     if close(A1, relu):
-        return "A1 is ReLU(Z1) unchanged: multiply it by the mask D1 (and divide by keep_prob)."
+        dropped = relu * D1 / keep_prob
+        if _is_array(A2, dropped.shape) and close(A2, model.softmax(params["W2"] @ dropped + params["b2"])):
+            return ("A1 in your cache is ReLU(Z1) before dropout, though the A2 you return is computed from the "
+                    "dropped-out A1: put that one, ReLU(Z1) * D1 / keep_prob, in the cache. Backward's "
+                    "dW2 = dZ2 A1^T needs the A1 that A2 was computed from.")
+        return "A1 in your cache is ReLU(Z1) unchanged: multiply it by the mask D1 (and divide by keep_prob)."
     if close(A1, relu / keep_prob):
-        return "A1 is divided by keep_prob but not multiplied by the mask D1."
+        return "A1 in your cache is divided by keep_prob but not multiplied by the mask D1."
     return "A1 in your cache is not ReLU(Z1) * D1 / keep_prob, computed with the D1 in your cache."
 
 
@@ -108,11 +170,13 @@ def check_dropout_backward(backward_propagation_with_dropout, keep_prob=0.8, m=1
     """Exercise 5.2: backward_propagation_with_dropout(X, Y, cache, keep_prob) -> gradients.
 
     Checked by the doctor (nnlib.check) with the mask frozen: every forward pass of the check
-    uses the same D1, so J(theta + eps) and J(theta - eps) drop the same units.
+    uses the same D1, so J(theta + eps) and J(theta - eps) drop the same units. keep_prob in
+    (0, 1), m from 1 to 4,000, method as for check_backward_propagation; otherwise ValueError.
     """
     from ..doctor import check
 
     name = "backward_propagation_with_dropout"
+    m, method, keep_prob = examples(m), method_of(method), _keep_prob(keep_prob)
     X, Y, params = data(m)
     D1 = model.draw_masks(params, m, keep_prob, np.random.default_rng(53))["D1"]
 
@@ -130,11 +194,11 @@ def check_dropout_backward(backward_propagation_with_dropout, keep_prob=0.8, m=1
     try:
         _, cache = forward_frozen(X, Y, params)
         snapshot = [np.array(c, copy=True) for c in cache]
-        grads, _ = call(name, backward_propagation_with_dropout, X, Y, cache, keep_prob)
-        check_gradient_dict(name, grads, params)
+        returned, _ = call(name, backward_propagation_with_dropout, X, Y, cache, keep_prob)
+        grads = gradient_dict(name, returned, params)
         damage = damaged(snapshot, cache, DROPOUT_CACHE_NAMES)
         again, _ = call(name, backward_propagation_with_dropout, X, Y, forward_frozen(X, Y, params)[1], keep_prob)
-        check_gradient_dict(name, again, params)
+        again = gradient_dict(name, again, params)
         differ = [k for k in GRADIENT_KEYS if not np.array_equal(np.asarray(grads[k]), np.asarray(again[k]))]
         if differ:
             raise fail(name, f"two calls on the same cache gave different {', '.join(differ)}: something in your "
@@ -155,4 +219,4 @@ def check_dropout_backward(backward_propagation_with_dropout, keep_prob=0.8, m=1
         return Feedback(name, False, lines)
     return verdict(name, [], [f"gradient check with the mask frozen: difference {fmt(report.difference)} "
                               f"(threshold {report.threshold:g}) on {m} digits, keep_prob = {keep_prob}",
-                              "the cache is unchanged after your backward"])
+                              "the cache is unchanged after your backward"] + key_notes(returned, grads))
