@@ -433,6 +433,7 @@ def test_backward_propagation_names_exactly_the_gradients_that_fail(factors, dro
                                                  "(dW1, dW2, db2 are finite)"]),
     (lambda g: {k: v.astype(np.float32) for k, v in g.items()}, ["dW1 is float32: keep float64"]),
     (lambda g: {k: v.tolist() for k, v in g.items()}, ["dW1 is a Python list"]),
+    (lambda g: {k: v.astype(int) for k, v in g.items()}, ["dW1 holds whole numbers (int64)", "Keep float64"]),
     (lambda g: {**g, "db1": None}, ["db1 is None"]),
     (lambda g: {**g, "db1": g["db1"].ravel()}, ["db1 has shape (10,); it must have shape (10, 1)"]),
     (lambda g: {k[1:]: v for k, v in g.items() if k[1] in "Wb"}, ["no 'dW1', 'db1', 'dW2', 'db2'",
@@ -440,7 +441,8 @@ def test_backward_propagation_names_exactly_the_gradients_that_fail(factors, dro
     (lambda g: (g["dW1"], g["db1"], g["dW2"], g["db2"]), ["returned a tuple; return a dict"]),
     (lambda g: print(g), ["prints", "but returns None"]),
     (exits, ["called exit() or sys.exit() (in exits"]),
-], ids=["nan_in_db1", "float32", "lists", "None", "no_keepdims", "keys_like_params", "tuple", "prints", "exits"])
+], ids=["nan_in_db1", "float32", "lists", "ints", "None", "no_keepdims", "keys_like_params", "tuple", "prints",
+        "exits"])
 def test_backward_propagation_that_returns_no_proper_gradients_is_told_what_they_are(wrong, phrases):
     def backward_propagation(X, Y, cache):
         return wrong(solutions.backward_propagation(X, Y, cache))

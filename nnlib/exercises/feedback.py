@@ -207,6 +207,9 @@ def array(name, value, what, shape, any_dtype=False, shape_hint=None):
         hint = (shape_hint or _columns_hint)(arr.shape, shape)
         raise fail(name, f"{what} has shape {arr.shape}; it must have shape {shape}" + (f": {hint}" if hint else "")
                    + ".")
+    if not any_dtype and arr.dtype.kind in "biu":
+        raise fail(name, f"{what} holds whole numbers ({arr.dtype}): an .astype(int), int() or integer arithmetic "
+                         "dropped what comes after the point. Keep float64, the dtype of the arrays you are given.")
     if not any_dtype and arr.dtype.kind == "f" and arr.dtype.itemsize < 8:
         raise fail(name, f"{what} is {arr.dtype}: keep float64, the dtype of the arrays you are given "
                          "(float32 keeps about 7 digits; a gradient check with epsilon = 1e-7 needs float64's 16).")

@@ -9,23 +9,8 @@ import warnings
 import numpy as np
 
 from .. import model
-from .feedback import (
-    Feedback,
-    Stop,
-    a_kind,
-    array,
-    call,
-    changed,
-    close,
-    data,
-    examples,
-    fail,
-    fmt,
-    indent,
-    method_of,
-    near,
-    verdict,
-)
+from . import feedback
+from .feedback import Feedback, Stop, a_kind, array, call, changed, close, data, fail, fmt, indent, near, verdict
 
 CACHE_NAMES = ("Z1", "A1", "W1", "b1", "Z2", "A2", "W2", "b2")
 GRADIENT_KEYS = ("dW1", "db1", "dW2", "db2")
@@ -95,7 +80,7 @@ def check_backward_propagation(backward_propagation, forward_propagation, m=16, 
     from ..doctor import check
 
     name = "backward_propagation"
-    m, method = examples(m), method_of(method)
+    m, method = feedback.examples(m), feedback.method_of(method)
     X, Y, params = data(m)
     try:
         _check_given_forward(name, forward_propagation, X, Y, params)

@@ -100,7 +100,7 @@ def _arithmetic(report, gradients, n):
         return np.linalg.norm(f * g - np.ravel(g)) / (np.linalg.norm(f * g) + np.linalg.norm(g))
     if all(near(answers[k], broadcast(f), 1e-4) for k, f in factors.items()):
         return (f"its answers are those of grad - gradapprox with one of them a column ({n}, 1) and the other a flat "
-                f"({n},) array (exact gradients: {answers['exact']:.4g}). numpy broadcasts that difference to an "
+                f"({n},) array (exact gradients: {answers['exact']:.4g}). numpy broadcasts that difference to a "
                 f"({n}, {n}) array of every entry minus every other. Keep both ({n}, 1): gradapprox = "
                 "np.zeros_like(theta) filled entry by entry, or a list made into an array with .reshape(-1, 1).")
     c = report.numeric_ratio

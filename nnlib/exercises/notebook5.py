@@ -6,22 +6,8 @@ import warnings
 import numpy as np
 
 from .. import model
-from .feedback import (
-    Feedback,
-    Stop,
-    a_kind,
-    array,
-    call,
-    changed,
-    close,
-    data,
-    examples,
-    fail,
-    fmt,
-    indent,
-    method_of,
-    verdict,
-)
+from . import feedback
+from .feedback import Feedback, Stop, a_kind, array, call, changed, close, data, fail, fmt, indent, verdict
 from .notebook2 import GRADIENT_KEYS, damaged, gradient_dict, key_notes, read_backward_report
 
 DROPOUT_CACHE_NAMES = ("Z1", "D1", "A1", "W1", "b1", "Z2", "A2", "W2", "b2")
@@ -36,7 +22,7 @@ def check_dropout_forward(forward_propagation_with_dropout, keep_prob=0.8, m=256
     are expected kept and 20 dropped; otherwise ValueError.
     """
     name = "forward_propagation_with_dropout"
-    m = examples(m)
+    m = feedback.examples(m)
     keep_prob = _keep_prob(keep_prob, m)
     X, _, params = data(m)
     fn = forward_propagation_with_dropout
@@ -176,7 +162,7 @@ def check_dropout_backward(backward_propagation_with_dropout, keep_prob=0.8, m=1
     from ..doctor import check
 
     name = "backward_propagation_with_dropout"
-    m, method, keep_prob = examples(m), method_of(method), _keep_prob(keep_prob)
+    m, method, keep_prob = feedback.examples(m), feedback.method_of(method), _keep_prob(keep_prob)
     X, Y, params = data(m)
     D1 = model.draw_masks(params, m, keep_prob, np.random.default_rng(53))["D1"]
 
