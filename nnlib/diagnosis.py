@@ -17,7 +17,7 @@ import re
 
 import numpy as np
 
-from .checks import format_difference, format_ratio
+from .checks import EPSILON, format_difference, format_ratio, grad_name
 
 
 class Statement(str):
@@ -136,8 +136,9 @@ def diagnose(report):
                                "those numeric gradients are NaN, so the check cannot pass, whatever your gradients. "
                                "Look at what your cost does on some calls and not others (a counter, a random "
                                "draw, a division that can reach 0).", ("cost nan nearby",)))
+        names = {grad_name(row.name): row.name for row in report.per_parameter}
         out += [certain(f"NaN or infinity in your {x} (the cost is finite): backprop produces it.",
-                        ("gradient nan", x[1:])) for x in grads]
+                        ("gradient nan", names.get(x, x))) for x in grads]
         return out
     if report.keep_prob < 1.0 and report.masks == "fresh" and not report.passed:
         out.append(certain("fresh dropout masks on every forward pass: J(theta+eps) and J(theta-eps) come from "
@@ -150,6 +151,24 @@ def diagnose(report):
                            "not the gradient. Something random inside it (fresh dropout masks, a reshuffled "
                            "batch, noise) must be frozen while checking: draw it once, outside the cost, and "
                            "reuse it (or set keep_prob = 1).", ("cost random",)))
+        return out
+    if report.cost_float32:
+        out.append(certain(f"every one of the {report.forward_passes} values your cost returned is exactly a float32 "
+                           "number, which a float64 computation gives by chance about once in 500 million (its "
+                           "last 29 bits all zero): your cost is computed in float32 and then converted (float(), "
+                           ".item()). float32 keeps about 7 digits, so J(theta+eps) - J(theta-eps) is rounding "
+                           "noise and no gradient check can be read. Compute the cost in float64: cast X, Y and "
+                           "the parameters with .astype(np.float64), and drop dtype=np.float32 in the forward pass.",
+                           ("cost float32",), calls=report.forward_passes))
+        return out
+    if report.cost_noisy:
+        noise, ulp = report.cost_noise, np.spacing(abs(report.cost_value))
+        out.append(certain(f"your cost carries rounding noise far beyond float64's: J(theta+eps) - 2 J + "
+                           f"J(theta-eps), eps^2 J'' for a smooth float64 cost (a few times J's last bit, {ulp:.1e}), "
+                           f"is typically {noise:.1e} here, {noise / ulp:.1e} times that, so no gradient check can "
+                           "be read.", ("cost noisy",), noise=noise))
+        out.append(likely("something inside the cost is float32 (X, Y or the parameters cast with "
+                          ".astype(np.float32), or dtype=np.float32): compute it in float64 throughout."))
         return out
     if report.params_written:
         out.append(certain("the check WROTE INTO YOUR PARAMETERS: its perturbed copies shared memory with your "
@@ -171,6 +190,13 @@ def diagnose(report):
                            ("cache changed", frozenset(report.changed_cache_keys))))
     if report.passed:
         out.append(_agrees(report))
+        return out
+    if report.kink_only:
+        out.append(_kinks_only(report))
+        return out
+    reading = _epsilon_reading(report)
+    if reading:  # the errors are epsilon's: no line of backprop is to blame
+        out.append(reading)
         return out
 
     rows = [r for r in report.per_parameter if np.isfinite(r.ratio)]
@@ -212,10 +238,67 @@ def diagnose(report):
     return out
 
 
+def _kinks_only(report):
+    rows = [row for row in report.per_parameter if row.kinks]
+    where = ", ".join(f"{row.kinks} in {row.name}" for row in rows)
+    return likely(f"backprop is right: the check fails only at the {report.kinks} entries that straddle a kink "
+                  f"({where}): a ReLU input within epsilon of 0 (exactly 0, say, for an all-zero example with b = 0). "
+                  "There theta+eps and theta-eps fall on different sides: the central difference averages the two "
+                  "slopes, while backprop takes one of them (ReLU'(0) = 0 by convention), and at each of these "
+                  "entries your gradient is one of the two one-sided slopes. Without them the difference is "
+                  f"{format_difference(report.without_kinks)}. To confirm, check another batch, seed or set of "
+                  "parameters: a kink moves, a bug stays.", ("kinks only",), kinks=report.kinks,
+                  without=report.without_kinks)
+
+
+def _epsilon_reading(report):
+    """"likely: rounding" or "likely: truncation" when the errors are what epsilon makes, else None.
+
+    Rounding: J is known to its last bit, spacing(J), so a numeric entry is no better than
+    spacing(J) / (2 eps) (a cost of many terms loses a few hundred times that at worst). When the
+    median error is at that limit and the worst within 1000 times it, rounding explains them.
+    Truncation: the central difference's error grows like eps^2; with a large epsilon and every
+    ratio within a few parts in a thousand of 1, no factor bug fits. report.second_look, when there
+    is one (nnlib.check runs it), is the same check at another epsilon: the evidence that decides."""
+    limit, eps = report.rounding_limit, report.epsilon
+    worst = max((row.max_abs_error for row in report.per_parameter), default=0.0)
+    at_limit = report.median_error is not None and np.isfinite(limit) and report.median_error <= 3 * limit \
+        and worst <= 1000 * limit
+    look = report.second_look
+    moved = look is not None and (look["passed"] or look["difference"] < report.difference / 10)
+    then = (f" At epsilon = {look['epsilon']:g} the same entries give {format_difference(look['difference'])}"
+            f" ({'PASS' if look['passed'] else 'FAIL'}).") if look is not None else ""
+    if at_limit and (eps <= EPSILON or moved):
+        return likely(f"rounding (epsilon = {eps:g} is too small for this cost): J = {report.cost_value:.6g} is "
+                      f"known to its last bit, {np.spacing(abs(report.cost_value)):.1e}, which moves each numeric "
+                      f"entry by about spacing(J)/(2 eps) = {limit:.1e}; the median error is "
+                      f"{report.median_error:.1e}, {'at' if report.median_error > limit / 10 else 'below'} that "
+                      f"limit (the largest {worst:.1e}). At this epsilon the "
+                      "check can neither find a bug nor clear backprop: use a larger one (1e-7, or 1e-5 for a "
+                      f"large cost).{then}", ("epsilon", "rounding"), limit=limit, median=report.median_error)
+    ratios = [row.ratio for row in report.per_parameter if np.isfinite(row.ratio)]
+    near_one = ratios and all(abs(r - 1) < 1e-2 for r in ratios) and report.difference < 1e-2
+    if eps > EPSILON and ((look is not None and moved and look["epsilon"] < eps) or (eps >= 1e-4 and near_one)):
+        return likely(f"truncation (epsilon = {eps:g} is large): the central difference's error grows like "
+                      f"epsilon^2, and a large step also reaches more ReLU kinks. Every ratio analytic/numeric is "
+                      f"within {max(abs(r - 1) for r in ratios):.1e} of 1, which no factor bug gives: check at "
+                      f"epsilon = 1e-7.{then}", ("epsilon", "truncation"))
+    return None
+
+
 def _agrees(report):
     d = f"difference {report.difference:.1e} < {report.threshold:g}"
     if report.epsilon != 1e-7:
         d += f" at epsilon = {report.epsilon:g}"
+    unseen = [row for row in report.per_parameter if row.note == "rounding" and row.difference >= 0.1]
+    if unseen:  # their own differences are large, but their errors drown in J's rounding: not checked
+        names = ", ".join(grad_name(row.name) for row in unseen)
+        return likely(f"backprop agrees with the numeric gradient overall ({d}), but not where the check cannot see: "
+                      f"{names} {'fails' if len(unseen) == 1 else 'fail'} on {'its' if len(unseen) == 1 else 'their'} "
+                      f"own with errors (up to {max(row.max_abs_error for row in unseen):.1e}) far below J's rounding "
+                      f"limit, spacing(J)/(2 eps) = {report.rounding_limit:.1e} (J = {report.cost_value:.3g}), and "
+                      "next to much larger gradients. Check with parameters and a cost of ordinary size.",
+                      ("agrees",), unseen=[row.name for row in unseen])
     if report.method in ("loop", "fast") or (report.method == "sampled" and report.checked == report.entries):
         return certain(f"backprop agrees with the numeric gradient ({d}).", ("agrees",), difference=report.difference)
     if report.method == "sampled":
@@ -226,24 +309,29 @@ def _agrees(report):
                   "a directional check sums over entries, so errors that cancel would not show.", ("agrees",))
 
 
+def _listed(names):
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def _rows_read(bad, good, m, report):
     """What the failing rows say, gradient by gradient, and about a layer only where both of its
     gradients say the same."""
     out, explained = [], set()
     for row in bad:
         if row.note == "transposed":
-            out.append(certain(f"d{row.name} is the transpose of the right gradient (it is square, so the shapes "
-                               "still matched): swap the factors, e.g. dZ A_prev^T, not A_prev dZ^T.",
+            out.append(certain(f"{grad_name(row.name)} is the transpose of the right gradient (it is square, so the "
+                               "shapes still matched): swap the factors, e.g. dZ A_prev^T, not A_prev dZ^T.",
                                ("transposed", row.name)))
             explained.add(row.name)
         elif row.note == "all zero":
-            out.append(certain(f"d{row.name} is all zeros while the numeric gradient is not: it is never "
+            out.append(certain(f"{grad_name(row.name)} is all zeros while the numeric gradient is not: it is never "
                                "computed, or overwritten with zeros.", ("all zero", row.name)))
             explained.add(row.name)
     layers = {}
     for row in report.per_parameter:
         if _layer(row.name):
             layers.setdefault(_layer(row.name)[1], {})[_layer(row.name)[0]] = row
+    alone = []  # failing with a named factor, on their own (their layer's other gradient agrees)
     for row in bad:
         what = named_factor(row.ratio, m)
         if row.name in explained or not what or not good:
@@ -252,17 +340,37 @@ def _rows_read(bad, good, m, report):
         partner = layers.get(kind_layer[1], {}).get("b" if kind_layer[0] == "w" else "w") if kind_layer else None
         if partner is not None and not partner.passed and _near(partner.ratio, row.ratio):
             continue  # said once for the layer, below
-        out.append(certain(f"{row.name} has ratio {format_ratio(row.ratio)} ({what}), for {row.name} only: look at "
-                           f"the line that computes d{row.name}.", ("ratio", row.name, row.ratio)))
+        same = next((group for group in alone if _near(group[0].ratio, row.ratio)), None)
+        alone.append([row]) if same is None else same.append(row)
         explained.add(row.name)
+    for group in alone:
+        r, what = group[0].ratio, named_factor(group[0].ratio, m)
+        if len(group) == 1:
+            row = group[0]
+            out.append(certain(f"{row.name} has ratio {format_ratio(r)} ({what}), for {row.name} only: look at "
+                               f"the line that computes {grad_name(row.name)}.", ("ratio", row.name, r)))
+            continue
+        names = [row.name for row in group]
+        kinds = {(_layer(n) or ("?",))[0] for n in names}
+        kind = kinds.pop() if len(kinds) == 1 else "?"
+        every = kind != "?" and len(group) == sum((_layer(row.name) or ("?",))[0] == kind
+                                                  for row in report.per_parameter)
+        which = f"every d{'W' if kind == 'w' else 'b'}" if every else "these gradients, all"
+        each = what.replace("its ", "each ")
+        out.append(certain(f"{_listed(names)} {'both' if len(names) == 2 else 'all'} have ratio {format_ratio(r)} "
+                           f"({each}).", ("same ratio", frozenset(names), r), ratio=r))
+        out.append(likely(f"one line they share: {which} off by the same factor points to a step they have in "
+                          "common (a helper that computes them, such as linear_backward, or the same slip written in "
+                          "each layer), not to one layer's own line."))
     for number, pair in layers.items():
         W, b = pair.get("w"), pair.get("b")
         if W is None or b is None or W.passed == b.passed or {W.name, b.name} & explained:
             continue
         wrong, right = (W, b) if not W.passed else (b, W)
-        out.append(likely(f"d{wrong.name} fails while d{right.name}, computed from the same dZ{number}, agrees: the "
-                          f"error is in the line that computes d{wrong.name} (what it reads, a stray factor, a sum "
-                          f"over the wrong axis), not in dZ{number}; or d{wrong.name} is paired with the wrong "
+        out.append(likely(f"{grad_name(wrong.name)} fails while {grad_name(right.name)}, computed from the same "
+                          f"dZ{number}, agrees: the error is in the line that computes {grad_name(wrong.name)} (what "
+                          f"it reads, a stray factor, a sum over the wrong axis), not in dZ{number}; or "
+                          f"{grad_name(wrong.name)} is paired with the wrong "
                           "parameter (filed under another name, or flattened in another order than the parameters)."))
     failing_layers = [n for n, pair in layers.items() if len(pair) == 2 and not any(x.passed for x in pair.values())]
     for number in failing_layers:

@@ -21,7 +21,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import formulas
-from .checks import EPSILON, THRESHOLD, Progress, _finite_or_none, check_epsilon, check_gradients, numeric_gradient
+from .checks import (
+    EPSILON,
+    THRESHOLD,
+    Progress,
+    _finite_or_none,
+    check_epsilon,
+    check_gradients,
+    format_difference,
+    numeric_gradient,
+)
 from .diagnosis import diagnose, judge_checker
 from .learner import COURSE_NAMES, call, examples_in, load_file, match_gradients, read_answer, scalar_cost
 from .threads import one_blas_thread
@@ -30,7 +39,8 @@ __all__ = ["check", "check_checker", "triangulate", "CheckerReport", "Triage", "
            "match_gradients"]
 
 EXACT_EPSILON = 1e-6     # the doctor's own central differences: rounding ~1e-10, truncation ~1e-12
-LOOP_SECONDS = 5.0       # method="auto": every entry when that takes at most this long, else a sample
+LOOP_ENTRIES = 20_000    # method="auto": every entry of a network this size or smaller (784-10-10 has 7,960)
+SLOW_SECONDS = 60.0      # ... unless its loop would take longer than this: then a sample, and the report says so
 CHECKER_SECONDS = 60.0   # triangulate judges a checker when that takes at most this long (estimated)
 
 
@@ -118,18 +128,33 @@ def check(parameters, cost=None, gradients=None, *, forward_propagation=None, ba
     return _check_case(case, method, epsilon, threshold, k, rng, progress)
 
 
+def _auto_method(case, k):
+    """(method, why, estimated seconds of the loop) for method="auto". The choice goes by the number
+    of entries, the same on every machine and under any load; the clock decides only for a cost so
+    slow that the loop would take minutes (far from any ordinary case, so timing noise cannot flip it)."""
+    case.cost(case.work)  # one timed call
+    seconds = 2 * case.entries * case.cost.seconds
+    loop = f"method auto: the loop over every entry ({case.entries:,}; up to {LOOP_ENTRIES:,} are checked one by one)"
+    if all(v.size <= k for v in case.work.values()):  # then a sample is the loop
+        return "loop", loop, seconds
+    if case.entries > LOOP_ENTRIES:
+        return "sampled", (f"sampled, not every entry: {case.entries:,} entries, more than the {LOOP_ENTRIES:,} "
+                           f"checked one by one by default; the loop would take about {_duration(seconds)} here "
+                           "(method='loop' to run it anyway)"), seconds
+    if seconds > SLOW_SECONDS:
+        return "sampled", (f"sampled, not every entry: your cost takes {case.cost.seconds:.2g} s a call, so the loop "
+                           f"over all {case.entries:,} entries would take about {_duration(seconds)} here "
+                           "(method='loop' to run it anyway)"), seconds
+    return "loop", loop, seconds
+
+
 def _check_case(case, method="auto", epsilon=EPSILON, threshold=THRESHOLD, k=25, rng=None, progress=None):
     notes = [case.layout] if case.layout else []
     if method == "auto":
-        case.cost(case.work)  # one timed call
-        seconds = 2 * case.entries * case.cost.seconds
-        every_entry_anyway = all(v.size <= k for v in case.work.values())  # then a sample is the loop
-        method = "loop" if seconds <= LOOP_SECONDS or every_entry_anyway else "sampled"
+        method, why, seconds = _auto_method(case, k)
         if progress is None and seconds > 2:
             progress = True  # the estimate is known now: the bar from the first entry on, not after a few
-        if method == "sampled":
-            notes.append(f"sampled, not every entry: the loop over all {case.entries:,} entries would take about "
-                         f"{_duration(seconds)} here (method='loop' to run it anyway)")
+        notes.append(why)
     start = copy.deepcopy(rng) if rng is not None else np.random.default_rng(0)
 
     def run(eps):  # the same entries at any epsilon: each run draws from the same generator state
@@ -138,7 +163,20 @@ def _check_case(case, method="auto", epsilon=EPSILON, threshold=THRESHOLD, k=25,
                                desc="nnlib's check of your backprop")
 
     report = run(epsilon)
-    if _rounding_suspect(report) and epsilon == EPSILON:
+    if _epsilon_suspect(report) and not 1e-9 <= epsilon <= 1e-5:
+        # the same entries at the course's epsilon: if the failure shrinks there, it was epsilon's;
+        # if not, the course's epsilon shows the bug without the rounding (or truncation) on top
+        again = run(EPSILON)
+        look = {"epsilon": EPSILON, "difference": again.difference, "passed": again.passed}
+        if again.passed or again.difference < report.difference / 10:
+            report.second_look = look
+        else:
+            notes.append(f"epsilon = {EPSILON:g}, the course's: at the given {epsilon:g} the difference was "
+                         f"{format_difference(report.difference)}, with {_epsilon_error(report)} on top of what is "
+                         "shown here")
+            again.second_look = {"epsilon": epsilon, "difference": report.difference, "passed": report.passed}
+            report = again
+    elif _rounding_suspect(report) and epsilon == EPSILON:
         # A bug gives the same difference at any epsilon; rounding of J shrinks as epsilon grows (a
         # kink grows). A cost of 1e3 loses ~1e-13 to rounding, 1e-6 of a gradient at eps = 1e-7.
         again = run(ROUNDING_EPSILON)
@@ -161,6 +199,19 @@ ROUNDING_EPSILON = 1e-5  # a second look at a small failure: rounding error ~ 1/
 def _rounding(report):
     """About how far rounding J to float64 moves a numeric entry: J's last bit, over 2 eps."""
     return float(np.spacing(abs(report.cost_value))) / (2 * report.epsilon)
+
+
+def _epsilon_error(report):
+    """What epsilon alone does to a numeric entry: its rounding limit, or (large eps) the median error."""
+    if report.epsilon < EPSILON:
+        return f"rounding of J moving each numeric entry by {report.rounding_limit:.1e} (spacing(J)/(2 eps)) or more"
+    return f"truncation error (eps^2) of {report.median_error:.1e} per numeric entry (the median)"
+
+
+def _epsilon_suspect(report):
+    """A failure that an epsilon far from the course's may have made (rounding or truncation)."""
+    return (not report.passed and report.cost_repeatable and not report.nonfinite and not report.params_written
+            and not report.cost_float32 and not report.cost_noisy and not report.kink_only)
 
 
 def _rounding_suspect(report):
@@ -471,22 +522,26 @@ def triangulate(parameters, cost=None, gradients=None, checker=None, *, forward_
     """Run nnlib's check on the learner's backprop and check the learner's checker; say where the bug is:
     in backprop, in the checker, in both, or nowhere. A checker whose judging would take more than
     checker_seconds (estimated from the cost's speed: it loops over every entry, several times) is
-    not run; nor is one when the cost itself cannot be checked (random, NaN)."""
+    not run; nor is one when the cost itself cannot be checked (random, NaN, float32)."""
+    if isinstance(checker_seconds, bool) or not isinstance(checker_seconds, (int, float, np.integer, np.floating)) \
+            or not checker_seconds > 0:
+        raise ValueError(f"checker_seconds must be a number of seconds > 0, such as 60, got {checker_seconds!r}")
     case = _resolve(parameters, cost, gradients, forward_propagation, backward_propagation, X, Y, m, layout)
     backprop = _check_case(case, method, progress=progress)
     triage = Triage(backprop)
-    unreadable = backprop.nonfinite and any(x.startswith("the cost") for x in backprop.nonfinite) \
-        or not backprop.cost_repeatable
+    unreadable = _unreadable(backprop)
     if unreadable:
-        triage.findings.append("backprop cannot be judged: the cost itself " + (
-            "is not repeatable." if not backprop.cost_repeatable else "gives NaN or infinity."))
+        triage.findings.append(f"backprop cannot be judged: the cost itself {unreadable}.")
         triage.findings += backprop.diagnosis
     else:
         sampled = backprop.method in ("sampled", "directional")
-        state = ("likely right" if sampled else "right") if backprop.passed else "WRONG"
+        state = ("likely right" if sampled or backprop.kink_only else "right") \
+            if backprop.passed or backprop.kink_only else "WRONG"
         triage.findings.append(f"backprop is {state}: nnlib's check gives {_fmt(backprop.difference)} "
                                f"(threshold {backprop.threshold:g})"
-                               + (f" on {backprop.checked:,} of {backprop.entries:,} entries." if sampled else "."))
+                               + (f" on {backprop.checked:,} of {backprop.entries:,} entries" if sampled else "")
+                               + (f", all of it at {backprop.kinks} entries on a kink (without them "
+                                  f"{_fmt(backprop.without_kinks)})." if backprop.kink_only else "."))
         triage.findings += [d for d in backprop.diagnosis if d.claim != ("agrees",)][:4]
     if checker is not None:
         _judge(triage, case, checker, unreadable, checker_seconds, progress)
@@ -494,9 +549,22 @@ def triangulate(parameters, cost=None, gradients=None, checker=None, *, forward_
     return triage
 
 
+def _unreadable(report):
+    """Why no gradient check of this cost can be read ("" when one can)."""
+    if not report.cost_repeatable:
+        return "is not repeatable"
+    if any(x.startswith("the cost") for x in report.nonfinite):
+        return "gives NaN or infinity"
+    if report.cost_float32:
+        return "is computed in float32"
+    if report.cost_noisy:
+        return "is too noisy to check (float32 inside it)"
+    return ""
+
+
 def _judge(triage, case, checker, unreadable, seconds_allowed, progress):
     if unreadable:
-        triage.checker_error = "not judged: with a cost that is random or NaN the doctor cannot make exact gradients"
+        triage.checker_error = (f"not judged: with a cost that {unreadable} the doctor cannot make exact gradients")
         triage.findings.append(f"your checker was {triage.checker_error}. Fix the cost first.")
         return
     n = case.entries
@@ -527,22 +595,25 @@ def _verdict(triage, unreadable):
     """(verdict, all good?) from what was judged."""
     bp = triage.backprop
     if unreadable:
-        return ("no verdict: your cost is not repeatable" if not bp.cost_repeatable else
-                "no verdict: your cost gives NaN or infinity"), False
+        return f"no verdict: your cost {unreadable}", False
     sampled = bp.method in ("sampled", "directional")
+    right = bp.passed or bp.kink_only  # failing only at kinks, where backprop takes one of the two slopes
     if triage.checker_error:
-        part = ("backprop likely right" if sampled else "backprop right") if bp.passed else "bug in backprop"
+        part = ("backprop likely right" if sampled or bp.kink_only else "backprop right") if right \
+            else "bug in backprop"
         why = "was not run" if "not run" in triage.checker_error else "could not be judged"
         return f"{part}; your checker {why}", False
     checker_ok = triage.checker is None or triage.checker.correct
     verdict = {(True, True): "all good", (False, True): "bug in backprop",
-               (True, False): "bug in the checker", (False, False): "bugs in both"}[(bp.passed, checker_ok)]
+               (True, False): "bug in the checker", (False, False): "bugs in both"}[(right, checker_ok)]
     if verdict == "all good" and bp.changed_cache_keys:
         return "gradients right, but backward writes into its cache", False
     if verdict == "all good" and (bp.cost_writes or not bp.params_unchanged):
         return "gradients right, but your code writes into its parameters", False
     if verdict == "all good" and sampled:
         return f"likely all good: {bp.checked:,} of {bp.entries:,} entries checked", True
+    if verdict == "all good" and bp.kink_only:
+        return f"likely all good: the check fails only at {bp.kinks} entries on a ReLU kink", True
     return verdict, verdict == "all good"
 
 

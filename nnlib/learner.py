@@ -99,6 +99,8 @@ def where(error):
     f = frames[-1]
     name = Path(f.filename).name
     place = "" if name.startswith("<") or name[:-3].isdigit() else f"{name}, "  # a notebook cell has no useful name
+    if re.fullmatch(r"<code cell \d+>", f.filename):  # load_file's name for a notebook's cell
+        place = f"{f.filename[1:-1]}, "
     return f" ({place}line {f.lineno}, in {f.name})"
 
 
@@ -201,63 +203,88 @@ COURSE_NAMES = {
 }
 
 
-def notebook_code(path):
-    """The code cells of a .ipynb file as one Python source; IPython's magics (%, %%) and shell
-    lines (!) become `pass`, since plain Python cannot run them."""
+def notebook_cells(path):
+    """The code cells of a .ipynb file, as [(number, Python source)], numbered as code cells from 1.
+    IPython's syntax becomes plain Python: a line magic (%time ...) or shell line (!ls) becomes
+    `pass` (so an `if` whose body it was stays Python), `files = !ls` or `t = %timeit ...` an empty
+    result, `np.dot?` (help) `pass`; a %%time or %%capture cell keeps its body, other %% cells
+    (%%bash, %%html, %%writefile) are skipped."""
     try:
         cells = json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
     except (ValueError, KeyError, TypeError) as e:
         raise ValueError(f"{Path(path).name} is not a readable notebook ({type(e).__name__}): save it from Jupyter "
                          "again, or export it as a .py file (File > Save and Export Notebook As > Executable "
                          "Script)") from e
-    lines = []
-    for cell in cells:
-        if cell.get("cell_type") != "code":
-            continue
-        source = "".join(cell.get("source", []))
+    out = []
+    for cell in (c for c in cells if isinstance(c, dict) and c.get("cell_type") == "code"):
+        source = cell.get("source", [])
+        source = "".join(source) if isinstance(source, list) else str(source)
         if source.lstrip().startswith("%%"):  # a cell magic: the body is Python only under %%time, %%capture
             first, _, body = source.lstrip().partition("\n")
-            if not first.startswith(("%%time", "%%capture")):
-                continue
-            source = body
-        lines += [line[:len(line) - len(line.lstrip())] + "pass" if line.lstrip().startswith(("%", "!")) else line
-                  for line in source.splitlines()] + [""]  # pass: an `if` whose body was a magic stays Python
-    return "\n".join(lines)
+            source = body if first.startswith(("%%time", "%%capture")) else ""
+        out.append((len(out) + 1, "\n".join(_plain_python(line) for line in source.splitlines())))
+    return out
 
 
-def load_file(path, forward=None, backward=None, checker=None, data=None):
+_SHELL_ASSIGN = re.compile(r"^(\s*[\w.\[\]'\", ]+?)\s*=\s*[!%]")  # files = !ls, t = %timeit f()
+_HELP = re.compile(r"^\s*(\?\??[\w.]+|[\w.]+\?\??)\s*$")  # np.dot? np.dot?? ?np.dot
+
+
+def _plain_python(line):
+    indent = line[:len(line) - len(line.lstrip())]
+    if line.lstrip().startswith(("%", "!")) or _HELP.match(line):
+        return indent + "pass"
+    assign = _SHELL_ASSIGN.match(line)
+    return f"{assign.group(1)} = []" if assign else line
+
+
+def notebook_code(path):
+    """The code cells of a .ipynb file as one Python source (see notebook_cells)."""
+    return "\n\n".join(source for _, source in notebook_cells(path))
+
+
+def load_file(path, forward=None, backward=None, checker=None, data=None, notes=None):
     """Import a learner's .py file (or the code cells of a .ipynb) and find its functions by the
     course's names (or the names given). What the file prints is left alone: the CLI runs it in a
     child process whose stdout is the terminal's stderr. Returns keyword arguments for doctor.triangulate().
-    Raises ValueError with one line on anything unusable: a missing file or function, an import
-    error, a data function that does not return (X, Y, parameters)."""
+
+    A notebook's cells run one by one, as Jupyter runs them: a cell that fails (a test cell's assert,
+    a file it cannot find) is told in `notes` (a list, when given), naming the cell and its line, and
+    the doctor goes on with what the other cells defined. A .py file runs as one module.
+    Raises ValueError with one line on anything unusable: a missing file or function (and the
+    failure that kept it from being defined), a data function that does not return (X, Y, parameters)."""
     import types
 
     path = Path(path)
     if not path.is_file() or path.suffix not in (".py", ".ipynb"):
         raise ValueError(f"{path}: no such Python file or notebook (.py or .ipynb)")
+    folder = str(path.resolve().parent)  # resolved now: the file's own code may os.chdir()
     module = types.ModuleType(f"learner_{path.stem}")
-    module.__file__ = str(path)
+    module.__file__ = str(path.resolve())
     module.display = print  # a notebook's display(...) outside Jupyter
-    sys.path.insert(0, str(path.resolve().parent))  # the learner's own helper modules, next to it
+    pieces = notebook_cells(path) if path.suffix == ".ipynb" else [(None, path.read_text(encoding="utf-8"))]
+    failures = []
+    sys.path.insert(0, folder)  # the learner's own helper modules, next to it
     try:
-        source = notebook_code(path) if path.suffix == ".ipynb" else path.read_text(encoding="utf-8")
-        exec(compile(source, str(path), "exec"), module.__dict__)  # noqa: S102 (the learner's own file)
-    except ValueError:
-        raise
-    except EOFError as e:
-        raise ValueError(f"could not import {path.name}: it calls input(){where(e)}, which waits for someone to "
-                         "type; the doctor runs with no keyboard") from e
-    except (Exception, SystemExit) as e:  # whatever the learner's file raises on import, in one line
-        raise ValueError(f"could not import {path.name}: {type(e).__name__}{where(e)}: {e}") from e
+        for number, source in pieces:
+            failure = _run_piece(source, f"<code cell {number}>" if number else str(path), module)
+            if failure:
+                failures.append(f"code cell {number} raised {failure}" if number else failure)
     finally:
-        sys.path.remove(str(path.resolve().parent))
+        if folder in sys.path:
+            sys.path.remove(folder)
+    if notes is not None:
+        rest = "the other cells" if path.suffix == ".ipynb" else "what the file defined before that"
+        notes += [f"{failure} (the doctor went on with {rest})" for failure in failures]
     given = {"forward": forward, "backward": backward, "checker": checker, "data": data}
     found = {}
     for role, names in COURSE_NAMES.items():
         candidates = [given[role]] if given[role] else list(names)
         hit = next((n for n in candidates if callable(getattr(module, n, None))), None)
         if hit is None and (role != "checker" or given[role]):
+            if failures:  # what kept it from being defined
+                raise ValueError(f"could not import {path.name}: {failures[0]}; so it has no function "
+                                 f"{' or '.join(candidates)}")
             raise ValueError(f"{path.name} has no function {' or '.join(candidates)} (name it with "
                              f"--{role} NAME)")
         found[role] = getattr(module, hit) if hit else None
@@ -278,3 +305,17 @@ def load_file(path, forward=None, backward=None, checker=None, data=None):
         checker.__name__ = learner_checker.__name__
         kwargs["checker"] = checker
     return kwargs
+
+
+def _run_piece(source, name, module):
+    """Run one cell (or a whole .py file) in the module; what it raised, in one line, or ""."""
+    try:
+        exec(compile(source, name, "exec"), module.__dict__)  # noqa: S102 (the learner's own file)
+    except SyntaxError as e:
+        return f"SyntaxError (line {e.lineno}): {e.msg}"
+    except EOFError as e:
+        return f"EOFError{where(e)}: it calls input(), which waits for someone to type; the doctor has no keyboard"
+    except (Exception, SystemExit) as e:  # whatever the learner's file raises on import, in one line
+        message = str(e).splitlines()[0] if str(e) else ""
+        return f"{type(e).__name__}{where(e)}" + (f": {message}" if message else "")
+    return ""
