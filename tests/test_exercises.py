@@ -1012,6 +1012,15 @@ def test_committed_notebooks_hold_blank_exercises_that_the_feedback_cells_grade(
         assert answered.passed, str(answered)
 
 
+def test_notebooks_1_to_3_give_backprop_one_cost_in_forward_passes():
+    said = []
+    for notebook in ("01-forward-propagation.ipynb", "02-backpropagation.ipynb", "03-gradient-checking.ipynb"):
+        text = " ".join(c.source for c in nbformat.read(ROOT / "notebooks" / notebook, as_version=4).cells
+                        if c.cell_type == "markdown")
+        said += [(notebook, how) for how in re.findall(r"(about one|one to two) forward pass", " ".join(text.split()))]
+    assert len(said) >= 3 and {how for _, how in said} == {"one to two"}, said
+
+
 @pytest.mark.parametrize("wrong, phrase", [
     (lambda AL, Y: str(-np.sum(Y * np.log(AL)) / Y.shape[1]), "returned a str"),
     (lambda AL, Y: np.float32(-np.sum(Y * np.log(AL)) / Y.shape[1]), "float64"),
