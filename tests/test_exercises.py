@@ -168,9 +168,11 @@ def test_compute_cost_blank_is_not_answered(blank):
                                                                                       "binary cross-entropy"]),
     (lambda AL, Y: -np.sum(np.log(AL)) / Y.shape[1], ["over all 10 classes", "Multiply by Y"]),
     (lambda AL, Y: -np.sum(Y * np.log(AL), axis=0), ["shape (8,): one loss per example"]),
+    (lambda AL, Y: -np.sum(Y * np.log(AL), axis=0) / Y.shape[1], ["shape (8,): one loss per example, each divided "
+                                                                  "by m. Sum them too"]),
     (lambda AL, Y: -np.sum(Y * np.log10(AL)) / Y.shape[1], ["np.log10"]),
 ], ids=["no_1/m", "divided_by_classes", "mean_over_all", "no_minus", "binary_ce", "all_classes",
-        "per_example", "log10"])
+        "per_example", "per_example_over_m", "log10"])
 def test_compute_cost_wrong_answers_get_their_message(wrong, phrases):
     wrong.__name__ = "compute_cost"
     assert_fails_with(exercises.check_compute_cost(wrong), "Exercise 1.2 (compute_cost): not right yet.",
@@ -872,8 +874,8 @@ def dropout_forward_cache(order):
     def forward_propagation_with_dropout(X, parameters, keep_prob, rng):
         A2, (Z1, D1, A1, W1, b1, Z2, _, W2, b2) = solutions.forward_propagation_with_dropout(X, parameters, keep_prob,
                                                                                              rng)
-        if order == "A1_before_D1":
-            return A2, (Z1, A1, D1, W1, b1, Z2, A2, W2, b2)
+        if order == "A1_before_D1":  # with an int mask, as D1 = (U < keep_prob).astype(int) makes it
+            return A2, (Z1, A1, D1.astype(int), W1, b1, Z2, A2, W2, b2)
         return A2, (Z1, D1, np.maximum(0, Z1), W1, b1, Z2, A2, W2, b2)  # A1 before dropout in the cache
     return forward_propagation_with_dropout
 
@@ -887,6 +889,15 @@ def test_dropout_forward_cache_mistakes_are_named_as_the_cache(order, phrases):
     feedback = exercises.check_dropout_forward(dropout_forward_cache(order))
     assert_fails_with(feedback, *phrases)
     assert "must hold only 0s and 1s" not in str(feedback)
+
+
+def test_dropout_forward_with_one_draw_per_unit_is_told_to_draw_per_example_too():
+    def forward_propagation_with_dropout(X, parameters, keep_prob, rng):
+        A2, (Z1, D1, *rest) = solutions.forward_propagation_with_dropout(X, parameters, keep_prob, rng)
+        return A2, (Z1, D1[:, :1], *rest)
+    assert_fails_with(exercises.check_dropout_forward(forward_propagation_with_dropout),
+                      "D1 in your cache has shape (10, 1)", "one draw per unit, shared by every example",
+                      "rng.random(A1.shape)")
 
 
 def learner_dropout_backward(mask="cache", divide=1):

@@ -155,9 +155,12 @@ def _cost_value(name, J, AL, Y, m):
             f"your cost is a NumPy array of shape {arr.shape}, not a number: the code after it (printing "
             "it with a format, comparing costs, a gradient check) needs one number. Return float(cost); "
             "the course's np.squeeze(cost) also drops the dimensions.")
-    if arr.size == m and np.allclose(np.ravel(arr), -np.sum(Y * np.log(AL), axis=0)):
-        raise fail(name, f"your cost has shape {arr.shape}: one loss per example. The cost is their "
-                         "average: sum over the examples too, and divide by m.")
+    losses = -np.sum(Y * np.log(AL), axis=0)
+    if arr.size == m and (np.allclose(np.ravel(arr), losses) or np.allclose(np.ravel(arr), losses / m)):
+        divided = np.allclose(np.ravel(arr), losses / m)
+        raise fail(name, f"your cost has shape {arr.shape}: one loss per example"
+                         + (", each divided by m. Sum them too: the sum over both axes, then the 1/m." if divided else
+                            ". The cost is their average: sum over the examples too, and divide by m."))
     if arr.shape == (m, m) and np.allclose(np.diag(arr) * m, -np.sum(Y * np.log(AL), axis=0)):
         raise fail(name, f"your cost has shape {arr.shape}: a matrix product of the (10, {m}) arrays pairs "
                          "every example with every other one, and only its diagonal is the per-example loss. "

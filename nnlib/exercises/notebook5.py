@@ -37,13 +37,13 @@ def check_dropout_forward(forward_propagation_with_dropout, keep_prob=0.8, m=256
                                  "`A1 *= D1` on an array you were given).")
         A2, cache = _dropout_output(name, out, m)
         Z1, D1, A1, W1, b1, Z2, A2_cache, W2, b2 = cache
+        D1 = array(name, D1, "D1 in your cache", (10, m), any_dtype=True, shape_hint=_mask_shape)  # 0/1: any dtype
+        if not np.isin(D1, (0.0, 1.0)).all():  # first: a cache in another order puts D1 where A1 belongs
+            raise fail(name, _not_a_mask(cache, m))
         Z1 = array(name, Z1, "Z1 in your cache", (10, m))
-        D1 = array(name, D1, "D1 in your cache", (10, m), any_dtype=True)  # 0/1: exact in any dtype
         A1 = array(name, A1, "A1 in your cache", (10, m))
         if not close(Z1, params["W1"] @ X + params["b1"]):
             raise fail(name, "Z1 in your cache is not W1 X + b1.")
-        if not np.isin(D1, (0.0, 1.0)).all():
-            raise fail(name, _not_a_mask(cache, m))
         kept = float(D1.mean())
         # 5 standard deviations of the share a right mask keeps: a right answer fails 1 time in 2 million
         tolerance = 5 * np.sqrt(keep_prob * (1 - keep_prob) / D1.size)
@@ -114,6 +114,13 @@ def _keep_prob(keep_prob, m=None):
                          + (f"; give keep_prob from {low:.3g} to {high:.3g}, or a larger m" if low < high else
                             "; give a larger m"))
     return keep_prob
+
+
+def _mask_shape(got, shape):
+    if got in ((shape[0], 1), (shape[0],)):
+        return ("one draw per unit, shared by every example; each unit of each example is kept or dropped on its "
+                "own draw: rng.random(A1.shape)")
+    return "the transpose's shape (here the examples are the columns)" if got == shape[::-1] else ""
 
 
 def _not_a_mask(cache, m):
