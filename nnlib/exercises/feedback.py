@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 
 from .. import model
+from ..checks import METHODS
 from ..data import load_mnist
 
 # The exercises, as the notebooks number them: name -> (number, notebook).
@@ -186,9 +187,10 @@ def excerpt(text, width=60):
 def array(name, value, what, shape, any_dtype=False, shape_hint=None):
     """value as a float64 array of the given shape, or feedback that says what it is instead.
 
-    any_dtype: bool, int or float32 are fine too (a 0/1 mask is exact in any of them); otherwise a
-    float32 result is refused, since float32 keeps 7 digits and a gradient check needs float64's.
-    shape_hint(shape) -> a sentence on how that wrong shape comes about, or "" (default: the
+    any_dtype: bool, int or float32 are fine too (a 0/1 mask is exact in any of them); otherwise
+    whole numbers are refused (a cast dropped the fractions), and so is float32, which keeps 7
+    digits where a gradient check needs float64's.
+    shape_hint(got, shape) -> a sentence on how the shape `got` comes about, or "" (default: the
     transpose of an array whose examples are its columns).
     """
     if value is None:
@@ -263,7 +265,6 @@ def examples(m):
 
 def method_of(method):
     """method, checked: one the doctor's check runs, or a ValueError that lists them all."""
-    from ..checks import METHODS
     methods = ("auto",) + tuple(METHODS)
     if not isinstance(method, str) or method not in methods:
         raise ValueError(f"method must be one of {', '.join(repr(x) for x in methods)} (how the doctor checks the "
