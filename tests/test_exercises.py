@@ -748,8 +748,8 @@ def checker_times_epsilon(parameters, gradients, X, Y, epsilon=1e-7):
 
 def test_gradient_check_n_over_2_times_epsilon_gets_one_clean_cause():
     feedback = exercises.check_gradient_check_n(checker_times_epsilon)
-    assert_fails_with(feedback, "at the right points", "1e-14 times the true one", "epsilon^2 for epsilon = 1e-07",
-                      "((J_plus - J_minus) / 2) * epsilon", "Write `/ (2 * epsilon)`")
+    assert_fails_with(feedback, "at the right points", "about 1e-14 times the true one",
+                      "epsilon^2 for epsilon = 1e-07", "((J_plus - J_minus) / 2) * epsilon", "Write `/ (2 * epsilon)`")
     assert "sorted key order" not in str(feedback) and "square roots" not in str(feedback), str(feedback)
 
 

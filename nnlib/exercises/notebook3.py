@@ -105,10 +105,11 @@ def _arithmetic(report, gradients, n):
                 "np.zeros_like(theta) filled entry by entry, or a list made into an array with .reshape(-1, 1).")
     c = report.numeric_ratio
     if c is not None and 0 < c < 1e-6:
-        return (f"its numeric gradient is {c:.2g} times the true one, epsilon^2 for epsilon = {np.sqrt(c):.2g}, so "
-                "it returns about 1 whatever the gradients. It multiplies J_plus - J_minus by epsilon / 2 instead of "
-                "dividing by 2 epsilon: `(J_plus - J_minus) / 2 * epsilon` is ((J_plus - J_minus) / 2) * epsilon in "
-                "Python. Write `/ (2 * epsilon)`.")
+        # one digit: the fitted factor moves by a few % between CPUs (J's rounding, over a tiny numeric gradient)
+        return (f"its numeric gradient is about {c:.0e} times the true one, epsilon^2 for epsilon = "
+                f"{np.sqrt(c):.0e}, so it returns about 1 whatever the gradients. It multiplies J_plus - J_minus by "
+                "epsilon / 2 instead of dividing by 2 epsilon: `(J_plus - J_minus) / 2 * epsilon` is "
+                "((J_plus - J_minus) / 2) * epsilon in Python. Write `/ (2 * epsilon)`.")
     return None
 
 
