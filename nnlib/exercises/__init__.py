@@ -11,7 +11,9 @@ whose str is the message and whose `.passed` is a bool. It never raises on the l
 a stub that still raises NotImplementedError (or returns None) gets "not answered yet" and where
 to write the answer, and anything else (an exception, exit(), a print instead of a return, a
 list, float32) is reported as what it is. The messages describe the mistake from the numbers;
-they never show an answer's code (the answers are in solutions/exercises.py).
+they never show an answer's code (the answers are in solutions/exercises.py). What the caller
+passes besides the learner's function (m, keep_prob, method) is checked first: a bad value is a
+ValueError naming it, never a verdict on the learner.
 """
 
 from .feedback import EXERCISES, Feedback
