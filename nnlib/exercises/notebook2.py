@@ -330,7 +330,8 @@ def _returned_wrong(grads, truth, placement, snapshot, names, keep_prob):
     for key in INTERMEDIATE_KEYS:
         if _intermediate(grads, key, truth, scale) is not False:
             continue
-        made = {"dZ2": "A2 - Y (with or without the 1/m)", "dA1": "W2^T dZ2",
+        made = {"dZ2": "A2 - Y (with or without the 1/m)",
+                "dA1": "W2^T dZ2" + (" (before or after D1 / keep_prob)" if keep_prob is not None else ""),
                 "dZ1": _DROPOUT_DZ1 if keep_prob is not None else _MAKES_DZ[1]}[key]
         evidence = _dz1_evidence(grads, snapshot, names, keep_prob) if key == "dZ1" else []
         out.append(f"every dW and db is right, but the {key} you return is not {made}"
