@@ -393,8 +393,11 @@ def _rows_read(bad, good, m, report):
 
 # -- a learner's gradient checker ---------------------------------------------------------------
 
+ROUNDING = 1e-14  # an array that moved by at most this much of its largest entry moved by rounding
+
+
 def _classify(fit):
-    """(cause name, what its numeric gradient is, the causes that give it) for one Fit."""
+    """The name of the numeric gradient one Fit says the checker computes."""
     numeric, c = fit.numeric, fit.c
     if numeric == "c x g":
         if _near(c, 1.0):
@@ -414,23 +417,31 @@ def _classify(fit):
     return numeric
 
 
+_HALF_FORWARD = [("the +eps stays in the parameter vector: an alias or a view such as thetaplus = theta, theta[:], or "
+                  "thetaminus = thetaplus without np.copy", "alias"),
+                 ("a one-sided difference J(theta+eps) - J(theta) divided by 2 eps", "one-sided over 2 eps")]
+_HALF_WROTE = [("its +eps write is still in the arrays when it steps to theta - eps: a shallow copy (dict.copy() or a "
+                "plain assignment copies the dict, not the arrays) shares them with the original", "shallow copy"),
+               ("it nudges an entry in place and steps back by eps instead of to theta - eps (x[i] += eps ... "
+                "x[i] -= eps, not x[i] = old - eps)", "in-place step back")]
+_HALF_BACKWARD = [("its +eps never reaches the array: thetaplus[i] + epsilon without the = (an expression whose value "
+                   "is thrown away), so J(theta+eps) is J(theta)", "plus never written"),
+                  ("a one-sided difference J(theta) - J(theta-eps) divided by 2 eps", "backward one-sided over 2 eps")]
+
+
 def _numeric_causes(numeric, fit, wrote):
     """(a fact about its numeric gradient or None, [(cause, name)]) for a wrong numeric gradient."""
     eps = f" (eps = {fit.step:g})" if fit.step else ""
+    if numeric == "half" and fit.step:
+        return (f"its answers fit, to many digits, (J(theta+eps) - J(theta)) / (2 eps){eps}, half the true gradient: "
+                "its J(theta-eps) is evaluated at theta", _HALF_WROTE if wrote else _HALF_FORWARD)
+    if numeric == "half backward":
+        return (f"its answers fit, to many digits, (J(theta) - J(theta-eps)) / (2 eps){eps}, half the true gradient: "
+                "its J(theta+eps) is evaluated at theta", _HALF_BACKWARD)
     if numeric == "half":
-        fact = ("its numeric gradient is half the true one: its answers fit (J(theta+eps) - J(theta)) / (2 eps), "
-                "that is J(theta-eps) evaluated at theta")
-        if wrote:
-            causes = [("its +eps write is still in the arrays when it steps to theta - eps: a shallow copy "
-                       "(dict.copy() or a plain assignment copies the dict, not the arrays) shares them with "
-                       "the original", "shallow copy"),
-                      ("it nudges an entry in place and steps back by eps instead of to theta - eps "
-                       "(x[i] += eps ... x[i] -= eps, not x[i] = old - eps)", "in-place step back")]
-        else:
-            causes = [("the +eps stays in the parameter vector: an alias or a view such as thetaplus = theta, "
-                       "theta[:], or thetaminus = thetaplus without np.copy", "alias"),
-                      ("a one-sided difference J(theta+eps) - J(theta) divided by 2 eps", "one-sided over 2 eps")]
-        return fact, causes
+        return ("its numeric gradient is half the true one (to 3 digits: the doctor could not match its numbers to "
+                "its own evaluations of your cost, so it cannot say whether J(theta+eps) or J(theta-eps) was "
+                "evaluated at theta)", _HALF_FORWARD + _HALF_BACKWARD + (_HALF_WROTE if wrote else []))
     if numeric == "double":
         return ("its numeric gradient is twice the true one",
                 [("it divides J(theta+eps) - J(theta-eps) by eps instead of 2 eps", "over eps")])
@@ -450,18 +461,18 @@ def _numeric_causes(numeric, fit, wrote):
     if numeric == "factor":
         return (f"its numeric gradient is {fit.c:.6g} times the true one",
                 [("a constant factor in its formula for gradapprox", "factor")])
-    if numeric == "one-sided":
-        return (None, [(f"its numeric gradient is the one-sided difference (J(theta+eps) - J(theta)) / eps{eps}: its "
-                        "error shrinks only like eps (the central difference's like eps^2), so it can pass here "
-                        "and fail on another network: use (J(theta+eps) - J(theta-eps)) / (2 eps)", "one-sided")])
-    if numeric == "plus not reset":
-        return (None, [(f"its theta_plus is never reset between entries{eps}: it is copied once, before the loop, "
-                        "so J(theta+eps) for entry i also moves every earlier entry by +eps. Copy theta inside "
-                        "the loop.", "plus not reset")])
-    if numeric == "minus not reset":
-        return (None, [(f"its theta_minus is never reset between entries{eps}: it is copied once, before the loop, "
-                        "so J(theta-eps) for entry i also moves every earlier entry by -eps. Copy theta inside "
-                        "the loop.", "minus not reset")])
+    one_sided = {"one-sided": ("(J(theta+eps) - J(theta)) / eps", "one-sided"),
+                 "backward one-sided": ("(J(theta) - J(theta-eps)) / eps", "backward one-sided")}
+    if numeric in one_sided:
+        formula, name = one_sided[numeric]
+        return (None, [(f"its numeric gradient is the one-sided difference {formula}{eps}: its error shrinks only "
+                        "like eps (the central difference's like eps^2), so it can pass here and fail on another "
+                        "network: use (J(theta+eps) - J(theta-eps)) / (2 eps)", name)])
+    if numeric in ("plus not reset", "minus not reset"):
+        sign = "+" if numeric.startswith("plus") else "-"
+        return (None, [(f"its theta_{numeric.split()[0]} is never reset between entries{eps}: it is copied once, "
+                        f"before the loop, so J(theta{sign}eps) for entry i also moves every earlier entry by "
+                        f"{sign}eps. Copy theta inside the loop.", numeric)])
     return None, []
 
 
@@ -474,31 +485,158 @@ FORMULA_CAUSES = {
                         "0 when the two are opposite"),
 }
 FORMULA_NAMES = {"norm ratio": "the course's ||a - n|| / (||a|| + ||n||)",
+                 "L1 norm ratio": "the L1 norm ratio sum|a - n| / (sum|a| + sum|n|)",
                  "max relative error": "CS231n's max relative error |a - n| / max(1e-8, |a| + |n|)",
                  "per parameter": "a relative difference per parameter (the worst one)",
-                 "mean relative error": "the mean element-wise relative error |a - n| / (|a| + |n|)"}
+                 "mean relative error": "the mean element-wise relative error |a - n| / (|a| + |n|)",
+                 "relative to numeric": "||a - n|| / ||n||, the error relative to the numeric gradient",
+                 "relative to yours": "||a - n|| / ||a||, the error relative to your gradient"}
+_ONE_SIDED_SCALE = (" Dividing by one of the two norms is a judgement call, not a slip: it is 0 when they agree and "
+                    "does not depend on the gradients' size, as the course's does, but it is about twice the course's "
+                    "number for small differences and has no upper bound, so the course's threshold 2e-7 reads "
+                    "about 4e-7 on its scale.")
+FORMULA_NOTES = {"relative to numeric": _ONE_SIDED_SCALE, "relative to yours": _ONE_SIDED_SCALE}
+ENTRY_BLIND = ("max relative error",)  # its answers show its worst entry only, not whether it looks at every one
 
 
 def judge_checker(report):
-    """(correct, statements) for a doctor.CheckerReport: is the learner's checker right, and what
-    do its answers show?"""
-    a, out = report.answers, []
+    """(correct, statements) for a doctor.CheckerReport: correct is True (right), False (WRONG) or
+    None (its numbers cannot tell), and the statements say what its answers show."""
     if report.read_as == "returned True/False":
         return _judge_pass_fail(report)
+    out = _what_it_did_to_the_arrays(report)
+    missed = _missed(report)
+    if missed:
+        out.append(missed)
+    verdict, statements = _read(report, _said(report.answers))
+    statements = ([_blind_statement(report)] if report.blind_to else []) + statements
+    if report.random:  # what it compares, and how, on the entries it drew: no longer a fact
+        first, second = report.random
+        out.append(certain(f"it gave two different answers for the same gradients ({_fmt(first)}, then "
+                           f"{_fmt(second)}): something in it changes from call to call, such as entries drawn at "
+                           "random (CS231n's grad_check_sparse). A sample misses a wrong entry it does not draw.",
+                           ("checker random",)))
+        statements = [likely(s.split(": ", 1)[1], s.claim) if s.sure == "certain" else s for s in statements]
+    out += statements
+    if (report.blind_to and not report.random) or missed or _moved_beyond_rounding(report):
+        verdict = False
+    return verdict, out
+
+
+def _said(answers):
+    return ", ".join(f"{n.replace('_', ' ')} {_fmt(v)}" for n, v in answers.items())
+
+
+def _moved_beyond_rounding(report):
+    return {k: v for k, v in report.left_changed.items() if not v <= ROUNDING}
+
+
+def _what_it_did_to_the_arrays(report):
+    out = []
     if report.wrote_into_parameters:
         out.append(certain("your checker writes into the parameter arrays it is given (it failed on read-only "
                            "copies). That alone is no bug, if every write is undone before the next cost and "
                            "before it returns; the doctor gave it copies, so your own arrays were never touched.",
                            ("checker writes",)))
-    if report.left_changed:
-        out.append(certain(f"after your checker returned, the arrays it was given had changed "
-                           f"({', '.join(report.left_changed)}): a checker must leave your parameters as they were.",
-                           ("checker left changed",)))
-    causes, right_fits, facts = [], [], []
+    moved = _moved_beyond_rounding(report)
+    if moved:
+        out.append(certain("after your checker returned, the arrays it was given had changed ("
+                           + ", ".join(f"{k} by up to {v:.2g} of its largest entry" for k, v in moved.items())
+                           + "): a checker must leave your parameters as they were.", ("checker left changed",)))
+    elif report.left_changed:
+        worst = max(report.left_changed.values())
+        out.append(certain(f"after your checker returned, {', '.join(report.left_changed)} had moved by rounding only "
+                           f"(by at most {worst:.1g} of the largest entry, a few units in the last digit): far too "
+                           "little to change what it computes, but your parameters are not bit for bit what they "
+                           "were.", ("checker rounding",), moved=dict(report.left_changed)))
+        out.append(likely("it undoes its in-place nudge by arithmetic (x += h, then x -= h) instead of putting the "
+                          "old value back (x[ix] = old), and floating-point rounding leaves such traces."))
+    return out
+
+
+def _blind_statement(report):
+    names = ", ".join(f"d{p}" for p in report.blind_to)
+    answers = ", ".join(f"{report.alone[p].replace('_', ' ')} {_fmt(report.answers[report.alone[p]])}"
+                        for p in report.blind_to)
+    return certain(f"doubling only {names} leaves its answer where it was on exact gradients ({answers}; exact "
+                   f"{_fmt(report.answers['exact'])}), though every right formula moves: it does not compare "
+                   f"{names} (or not {', '.join(report.blind_to)}).", ("checker blind", tuple(report.blind_to)),
+                   answers=report.answers)
+
+
+def _passes(report, value):
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    return value is not None and np.isfinite(value) and value < max(report.threshold, 3 * report.central_exact)
+
+
+def _missed(report):
+    """A certain statement when the checker passes the learner's gradients that nnlib's check fails."""
+    if not report.yours_failed or not _passes(report, report.on_yours):
+        return None
+    return certain(f"on your own gradients it says {_fmt(report.on_yours)}, a pass, where nnlib's check of the very "
+                   f"same gradients fails them ({report.yours_failed}): a checker must catch them.",
+                   ("checker passes wrong",), on_yours=report.on_yours)
+
+
+def _read(report, said):
+    """(verdict, statements) from the formulas that fit its answers (report.fits)."""
+    right = [f for f in report.fits if f.right]
+    if report.fits and len(right) == len(report.fits):
+        return _right(report, right, said)
+    if report.fits:
+        return _wrong(report, right, said)
+    return _unexplained(report, said)
+
+
+def _right(report, right, said):
+    names = list(dict.fromkeys(f.formula for f in right))
+    text = " or ".join(FORMULA_NAMES[n] for n in names)
+    note = "".join(dict.fromkeys(FORMULA_NOTES.get(n, "") for n in names))
+    over = f" over every parameter but {', '.join(report.blind_to)}" if report.blind_to else ""
+    untested = (f" The gradients of {', '.join(report.untested)} were not doubled alone (too small to notice, or "
+                f"more parameters than the doctor runs it for), so it is not known whether it looks at them."
+                if report.untested else "")
+    if all(f.step for f in right):
+        steps = sorted({f.step for f in right})
+        sentence = (f"it computes {text} of central differences at eps = {' or '.join(f'{s:g}' for s in steps)}"
+                    f"{over}, to many digits ({said})")
+        if len(names) == 1 and len(steps) == 1 and over:
+            return True, [certain(sentence + ".", ("checker formula", names[0], steps[0]))]
+        if len(names) == 1 and len(steps) == 1 and names[0] in ENTRY_BLIND and not untested:
+            return True, [certain(sentence + ".", ("checker formula", names[0], steps[0])),
+                          likely("your checker is right as far as a maximum can show: each parameter's gradient "
+                                 "doubled alone moves it, and its worst entry is the worst of all entries, but whether "
+                                 "it looks at every entry or at a sample of them (CS231n's grad_check_sparse), a "
+                                 "maximum cannot tell.", ("checker right",))]
+        if len(names) == 1 and len(steps) == 1 and not untested:
+            return True, [certain(f"your checker is right: {sentence}.{note}", ("checker right", names[0], steps[0]),
+                                  answers=report.answers)]
+        return True, [likely(f"your checker is right: {sentence}" + (": the numbers do not tell which" if
+                             len(names) > 1 or len(steps) > 1 else "") + f".{note}{untested}", ("checker right",))]
+    a = report.answers
+    sentence = (f"its answers fit {text} of a numeric gradient as accurate as central differences{over}, to 3 digits "
+                f"({said})")
+    if over:
+        return True, [likely(sentence + ".")]
+    if a["exact"] < max(report.threshold, 3 * report.central_exact):
+        return True, [likely(f"your checker is right: {sentence}. Its numbers match no step the doctor tried "
+                             f"(eps = 1e-7, 1e-5) to many digits (another step, a sample of the entries, or rounding "
+                             "of its own), so the doctor could not take the fingerprint of its numeric gradient: a "
+                             f"one-sided difference at a smaller step is not ruled out.{note}{untested}",
+                             ("checker right",))]
+    return False, [likely(f"it compares the right way ({text}), but on exact gradients it says {_fmt(a['exact'])} "
+                          f"where central differences give {_fmt(report.central_exact)}: its numeric gradient is "
+                          "less accurate (a large or tiny eps, float32 arithmetic, or a formula that is not quite "
+                          "the central difference).", ("checker inaccurate",), answers=a)]
+
+
+def _wrong(report, right, said):
+    """(verdict, statements) when a wrong checker's formula fits its answers (a right one may too)."""
+    causes, facts, out = [], [], []
     for fit in report.fits:
         numeric = _classify(fit)
-        if numeric == "central" and fit.formula in FORMULA_NAMES and not fit.pairing:
-            right_fits.append(fit)
+        if fit in right:
             continue
         found = [[]]  # the causes this fit allows: one of its numeric gradient's, with its formula's
         if numeric != "central":
@@ -512,39 +650,19 @@ def judge_checker(report):
                           "the parameters in their own order (W1, b1, W2, ...): entries meet the wrong partners. "
                           "Flatten both in the same order", "sorted pairing"))
         causes += [option + extra for option in found if option + extra not in causes and option + extra]
-    fine_right = [f for f in right_fits if f.step]
-    fine_wrong = any(f.step for f in report.fits if f not in right_fits)
-    if fine_wrong and not fine_right:
-        right_fits = []  # many digits of a wrong formula beat a right one that fits only roughly
-    exact_ok = bool(fine_right) or (a["exact"] < max(report.threshold, 3 * report.central_exact))
-    said = ", ".join(f"{n.replace('_', ' ')} {_fmt(v)}" for n, v in a.items())
-    if right_fits and not causes:
-        formula = FORMULA_NAMES[right_fits[0].formula]
-        if exact_ok:
-            out.append(certain(f"your checker is right: it computes {formula} of central differences ({said}).",
-                               ("checker right",), answers=a))
-            return not report.left_changed, out
-        out.append(likely(f"it compares the right way ({formula}), but on exact gradients it says {_fmt(a['exact'])} "
-                          f"where central differences at eps = 1e-7 give {_fmt(report.central_exact)}: its numeric "
-                          "gradient is less accurate (a large or tiny eps, float32 arithmetic, or a formula that "
-                          "is not quite the central difference).", ("checker inaccurate",), answers=a))
-        return False, out
-    if report.blind_to:
-        out.append(certain(f"doubling only d{report.blind_to} leaves its answer at {_fmt(a[_only(report)])}: it "
-                           f"does not look at d{report.blind_to} (or not at {report.blind_to}).",
-                           ("checker blind", report.blind_to), answers=a))
-    if len(facts) == 1:
+    a = report.answers
+    if len(facts) == 1 and not right:
         out.append(certain(f"{facts[0][0]} ({said}).", ("checker numeric", facts[0][1]), answers=a))
-    elif facts:  # two readings of its numeric gradient fit: say both, sure of neither
+    elif facts:  # two readings of its numeric gradient fit: say each, sure of neither
         out.append(likely(f"its answers ({said}) fit more than one numeric gradient: "
                           + "; or ".join(text for text, _ in facts) + "."))
-    if right_fits:  # a right reading and a wrong one both fit
+    if right:  # a right reading and a wrong one both fit: the numbers cannot tell
         causes.append([("it is right: a correct checker gives the same numbers here", "right")])
-    if causes:
         out += _conclude_checker(causes, a)
-        return False, out
-    out += _unexplained(report, said)
-    return False, out
+        out.append(likely("its formula is unknown: its answers fit a right checker and a wrong one alike.",
+                          ("checker unknown",)))
+        return None, out
+    return False, out + _conclude_checker(causes, a)
 
 
 def _conclude_checker(options, answers):
@@ -562,46 +680,73 @@ def _conclude_checker(options, answers):
     return out
 
 
-def _only(report):
-    return next(n for n in report.answers if n.startswith("only_"))
-
-
 def _unexplained(report, said):
-    a, out = report.answers, []
-    for name, want in report.expected.items():  # one parameter doubled alone: its answer depends on the formula
-        off = not (np.isfinite(a[name]) and abs(a[name] - want) < 1e-3 * max(want, 1))
-        if name != "exact" and not name.startswith("only_") and off:
-            out.append(certain(f"it says {_fmt(a[name])} for {name.replace('_', ' ')} gradients, where every right "
-                               f"formula the doctor knows says {want:.3f}.", ("checker wrong",), answers=a))
+    """(verdict, statements) when no formula the doctor knows fits: None when it answers every
+    uniform variant as a correct checker does (a formula the doctor does not know, or a sample),
+    else False with the answer no right formula gives."""
+    a = report.answers
+    uniform = [v for v in a if v != "exact" and not v.startswith("only_")]
+    consistent = [n for n, p in report.right_predictions.items()
+                  if all(np.isfinite(a[v]) and abs(a[v] - p[v]) < 1e-3 * max(1.0, abs(p[v])) for v in uniform)]
+    limit = max(report.threshold, 3 * report.central_exact)
+    guess = ("it may compare entries with the wrong partners or only some of them, use other data (X, Y) than your "
+             "cost, compute its numeric gradient wrongly entry by entry, or use a formula the doctor does not know.")
+    if consistent and a["exact"] < limit and not report.blind_to:
+        return None, [certain(f"its formula is unknown: on exact, doubled, sign-flipped and divided-by-m gradients it "
+                              f"answers as a correct checker does, but its answers when one gradient alone is "
+                              f"doubled fit no formula the doctor knows ({said}). It may compare a random sample of "
+                              "the entries (then a wrong entry outside the sample goes unseen), or use a formula the "
+                              "doctor does not know: whether it is right, these numbers cannot tell.",
+                              ("checker unknown",), answers=a)]
+    out = []
+    for v in uniform:
+        says = sorted({round(float(p[v]), 3) for p in report.right_predictions.values() if np.isfinite(p[v])})
+        if not any(n in consistent for n in report.right_predictions) or not (
+                np.isfinite(a[v]) and any(abs(a[v] - s) < 1e-3 * max(1.0, s) for s in says)):
+            out.append(certain(f"it says {_fmt(a[v])} for {v.replace('_', ' ')} gradients, where every right formula "
+                               f"the doctor knows says {' or '.join(f'{s:.3f}' for s in says)}.", ("checker wrong",),
+                               answers=a))
             break
     else:
-        if a["exact"] >= max(report.threshold, 3 * report.central_exact):
+        if not a["exact"] < limit:
             out.append(certain(f"on exact gradients it says {_fmt(a['exact'])}, where a correct checker says at most "
-                               f"{_fmt(max(report.threshold, 3 * report.central_exact))}.", ("checker wrong",),
-                               answers=a))
-    out.append(likely(f"its answers ({said}) fit none of the formulas the doctor knows: it may compare entries "
-                      "with the wrong partners or only some of them, use other data (X, Y) than your cost, compute "
-                      "its numeric gradient wrongly entry by entry, or use a formula the doctor does not know."))
-    return out
+                               f"{_fmt(limit)}.", ("checker wrong",), answers=a))
+    out.append(likely(f"its answers ({said}) fit none of the formulas the doctor knows: {guess}"))
+    return False, out
 
 
 def _judge_pass_fail(report):
     a = report.answers
+    out = _what_it_did_to_the_arrays(report)
+    missed = _missed(report)
+    out += [missed] if missed else []
     wrong = [n for n, v in a.items() if bool(v) != (n == "exact")]
     said = ", ".join(f"{n.replace('_', ' ')} {v}" for n, v in a.items())
     if not wrong:
-        return True, [certain(f"your checker answers pass/fail (True/False), and it is right on its own terms: True "
-                              f"for exact gradients, False for each wrong set ({said}).", ("checker right",),
-                              answers=a)]
+        alone = ", each parameter's doubled alone among them" if any(n.startswith("only_") for n in a) else ""
+        out.append(certain(f"your checker answers pass/fail (True/False), and it is right on its own terms: True "
+                           f"for exact gradients, False for each wrong set{alone} ({said}).",
+                           ("checker right", ("pass/fail",), None), answers=a))
+        return not missed and not _moved_beyond_rounding(report), out
     if "exact" in wrong:
-        return False, [certain(f"it says False for exact gradients ({said}): its tolerance is too tight for a "
-                               "numeric gradient, or it compares the wrong things.", ("checker wrong",), answers=a)]
-    return False, [certain(f"it says True for {', '.join(n.replace('_', ' ') for n in wrong)} gradients ({said}): "
-                           "its tolerance is too loose to catch a wrong gradient.", ("checker wrong",), answers=a)]
+        out.append(certain(f"it says False for exact gradients ({said}): its tolerance is too tight for a numeric "
+                           "gradient, or it compares the wrong things.", ("checker wrong",), answers=a))
+        return False, out
+    uniform = [n.replace("_", " ") for n in wrong if not n.startswith("only_")]
+    if uniform:
+        out.append(certain(f"it says True for {', '.join(uniform)} gradients, wrong in every entry ({said}): its "
+                           "tolerance is too loose to catch a wrong gradient.", ("checker wrong",), answers=a))
+        return False, out
+    alone = [n for n in wrong if n.startswith("only_")]
+    grads = ", ".join(n[len("only_"):-len("_doubled")] for n in alone)
+    out.append(certain(f"it says True when only {grads} is doubled ({said}): it passes gradients that are wrong.",
+                       ("checker wrong",), answers=a))
+    out.append(likely(f"it never compares {grads}, or its tolerance is too loose for their entries (an absolute "
+                      "tolerance, atol, above their size)."))
+    return False, out
 
 
 def _fmt(x):
     if x is None or isinstance(x, (bool, np.bool_)):
         return str(x)
     return format_difference(x)
-

@@ -15,6 +15,7 @@ write into them.
 import contextlib
 import copy
 import io
+import signal
 import time
 from dataclasses import dataclass, field
 
@@ -32,7 +33,7 @@ from .checks import (
     numeric_gradient,
 )
 from .diagnosis import diagnose, judge_checker
-from .learner import COURSE_NAMES, call, examples_in, load_file, match_gradients, read_answer, scalar_cost
+from .learner import COURSE_NAMES, call, examples_in, load_file, match_gradients, read_answer, scalar_cost, where
 from .threads import one_blas_thread
 
 __all__ = ["check", "check_checker", "triangulate", "CheckerReport", "Triage", "COURSE_NAMES", "load_file",
@@ -293,35 +294,49 @@ def _snapshot(obj):
 
 # -- check my checker -------------------------------------------------------------------------
 
+ALONE = 12  # at most this many parameters get a run of their own, each gradient doubled alone
+
+
 @dataclass
 class CheckerReport:
-    correct: bool
+    correct: object                  # True, False, or None: it could not be judged
     on_exact: float                  # what the checker says for exact gradients
     answers: dict                    # variant -> the difference (or True/False) the checker reported
     numeric_ratio: float = None      # its numeric gradient / the true one, when one factor explains all
     wrote_into_parameters: bool = False  # it writes into the arrays it is given (no bug if it undoes it)
-    one_sided: bool = False          # its answers are, to many digits, those of (J(theta+eps) - J(theta)) / eps
+    one_sided: bool = False          # its answers are, to many digits, those of a one-sided difference
     threshold: float = THRESHOLD
     diagnosis: list = field(default_factory=list)
     read_as: str = ""                # where its answer came from: "returned", "printed", ...
-    left_changed: list = field(default_factory=list)  # arrays still changed after it returned
-    blind_to: str = ""               # a parameter whose gradient, doubled alone, it did not notice
+    left_changed: dict = field(default_factory=dict)  # array -> how far it moved (of its largest entry), after
+    blind_to: list = field(default_factory=list)      # parameters whose gradient, doubled alone, it did not notice
     fits: list = field(default_factory=list)          # formulas.Fit: every formula its answers match
     expected: dict = field(default_factory=dict)      # variant -> what a correct checker says
     central_exact: float = 0.0       # what central differences at eps = 1e-7 say on exact gradients
     on_yours: float = None           # what it says about the learner's own gradients
+    right_predictions: dict = field(default_factory=dict)  # right formula -> variant -> what it says
+    yours_failed: str = ""           # nnlib's check of the learner's gradients, when it clearly failed
+    untested: list = field(default_factory=list)      # parameters whose gradient was not doubled alone
+    alone: dict = field(default_factory=dict)         # parameter -> its variant, its gradient doubled alone
+    random: tuple = ()               # two different answers it gave for the same exact gradients
+    sure: bool = True                # False: its verdict is "likely", not "certain"
 
     def __str__(self):
-        how = f" (read from what it {self.read_as.split(':')[0]})" if self.read_as else ""
+        how = f" (read from what it {self.read_as})" if self.read_as else ""
         lines = [f"your gradient checker, fed gradients the doctor knows{how}:"]
         for name, value in self.answers.items():
             want, ok = self._expected(name, value)
             lines.append(f"  {name:<18} it says {_fmt(value):>11}   a correct checker says {want:<20} "
                          + ("ok" if ok else "WRONG"))
         lines.append("  (ok: what a correct checker says, to 3 decimals; later digits are rounding)")
-        lines.append("verdict: " + ("your checker is right" if self.correct else "your checker is WRONG"))
+        lines.append(f"verdict: your checker {self.state}")
         lines += [f"  - {d}" for d in self.diagnosis]
         return "\n".join(lines)
+
+    @property
+    def state(self):
+        return {True: "is right" if self.sure else "is likely right", False: "is WRONG",
+                None: "could not be judged"}[self.correct]
 
     def _expected(self, name, value):
         if isinstance(value, (bool, np.bool_)):
@@ -353,26 +368,66 @@ def _fmt(x):
     return f"{x:.7f}" if np.isfinite(x) and abs(x) >= 1e-4 else f"{x:.1e}"
 
 
-def _run_checker(checker, parameters, gradients, read_only=False):
-    """Call checker(parameters, gradients) on copies; return (answer, how, wrote, changed keys)."""
+def _call_checker(checker, *args):
+    """call(), except that a KeyboardInterrupt the checker raises itself is its error, like any
+    other: only a Ctrl-C (SIGINT) that arrives while it runs stops the doctor."""
+    pressed = []
+    try:
+        previous = signal.getsignal(signal.SIGINT)
+
+        def on_sigint(signum, frame):
+            pressed.append(signum)
+            if callable(previous):
+                previous(signum, frame)
+            elif previous != signal.SIG_IGN:
+                raise KeyboardInterrupt
+        signal.signal(signal.SIGINT, on_sigint)
+    except ValueError:  # not Python's main thread: no handler can be set, and every KeyboardInterrupt stops
+        previous = None
+    try:
+        return call(checker, "checker", *args)
+    except KeyboardInterrupt as e:
+        if pressed or previous is None:
+            raise
+        raise ValueError(f"your checker raised KeyboardInterrupt{where(e)} itself, with no Ctrl-C: raise an "
+                         "error that says what went wrong, or return the difference") from e
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _moved(before, after):
+    """How far an array moved: its largest change over its largest entry (inf: a new shape, or an
+    array of zeros that changed)."""
+    if np.shape(before) != np.shape(after):
+        return float("inf")
+    with np.errstate(all="ignore"):
+        change = float(np.max(np.abs(np.asarray(after, dtype=float) - before), initial=0.0))
+        scale = float(np.max(np.abs(before), initial=0.0))
+    return change / scale if scale > 0 else (0.0 if change == 0 else float("inf"))
+
+
+def _run_checker(checker, parameters, gradients, names=(), read_only=False):
+    """Call checker(parameters, gradients) on copies; return (answer, how, wrote, {changed key: how far})."""
     copies = {k: np.array(v, copy=True) for k, v in parameters.items()}
     for v in copies.values():
         v.flags.writeable = not read_only
     out = io.StringIO()
     try:
         with contextlib.redirect_stdout(out):
-            returned = call(checker, "checker", copies, gradients)
+            returned = _call_checker(checker, copies, gradients)
     except ValueError as e:
         if read_only and "read-only" in str(e):
-            return None, "", True, []
+            return None, "", True, {}
         raise
-    changed = [k for k in parameters if not np.array_equal(copies[k], parameters[k], equal_nan=True)]
-    answer, how = read_answer(returned, out.getvalue())
+    changed = {k: _moved(parameters[k], copies[k]) for k in parameters
+               if not np.array_equal(copies[k], parameters[k], equal_nan=True)}
+    answer, how = read_answer(returned, out.getvalue(), names)
     return answer, how, False, changed
 
 
 @one_blas_thread()
-def check_checker(checker, parameters, cost, gradients, m=None, progress=None, exact=None):
+def check_checker(checker, parameters, cost, gradients, m=None, progress=None, exact=None, backprop=None):
     """Feed the learner's gradient-check function gradients the doctor knows, and read its answers.
 
     checker(parameters, gradients) -> difference (returned, printed, or True/False), the way the
@@ -381,8 +436,10 @@ def check_checker(checker, parameters, cost, gradients, m=None, progress=None, e
     cost at every point a checker's loop evaluates (formulas.py). gradients is the learner's own
     gradient dict: it gives the key names (and key order), and the checker's answer on it is
     reported too (report.on_yours). The variants: exact, doubled, sign-flipped, divided by m,
-    and one parameter's gradient doubled alone. exact: the true gradient {parameter: array}, when
-    known (triangulate passes the learner's own once nnlib's check of every entry agrees with it).
+    and each parameter's gradient doubled alone (at most ALONE of them, the largest). exact: the
+    true gradient {parameter: array}, when known (triangulate passes the learner's own once
+    nnlib's check of every entry agrees with it). backprop: nnlib's CheckReport of the learner's
+    gradients, if any: a checker that passes gradients it clearly fails is wrong.
     """
     if not callable(checker):
         raise ValueError(f"checker must be your gradient-check function, got {type(checker).__name__}")
@@ -411,12 +468,10 @@ def check_checker(checker, parameters, cost, gradients, m=None, progress=None, e
     factors = {"exact": 1.0, "doubled": 2.0, "sign_flipped": -1.0}
     if m and m > 1:
         factors[f"divided_by_m={m}"] = 1.0 / m
-    norms = {p: float(np.linalg.norm(exact[p])) for p in keys}
-    total = float(np.linalg.norm(list(norms.values())))
-    alone = [p for p in keys if norms[p] >= 0.05 * total] or [max(keys, key=norms.get)]
-    only = alone[-1]  # the last parameter whose gradient is a sizeable part of the whole
     scale = {name: {p: f for p in keys} for name, f in factors.items()}
-    scale[f"only_{matched[only]}_doubled"] = {p: 2.0 if p == only else 1.0 for p in keys}
+    alone, untested = _alone(exact, keys)
+    for p in alone:  # a checker that never looks at p answers here as on exact gradients
+        scale[f"only_{matched[p]}_doubled"] = {q: 2.0 if q == p else 1.0 for q in keys}
 
     def handed(name):
         out = dict(gradients)  # the learner's keys, in the learner's order
@@ -424,18 +479,23 @@ def check_checker(checker, parameters, cost, gradients, m=None, progress=None, e
             out[g] = exact[p] * scale[name][p]
         return out
 
-    bar = Progress(len(scale) + 1, "running your checker", progress, unit="call")
+    names = [str(k) for k in keys] + [str(g) for g in matched.values()]
+    bar = Progress(len(scale) + 2, "running your checker", progress, unit="call")
     try:
-        answers, changed = {}, []
-        first, how, wrote, _ = _run_checker(checker, parameters, handed("exact"), read_only=True)
+        answers, changed, how = {}, {}, ""
+        first, first_how, wrote, _ = _run_checker(checker, parameters, handed("exact"), names, read_only=True)
         for name in scale:
             if name == "exact" and not wrote:
-                answers[name] = first
+                answers[name], how = first, first_how
             else:
-                answers[name], how, _, ch = _run_checker(checker, parameters, handed(name))
-                changed += [k for k in ch if k not in changed]
+                answers[name], how, _, ch = _run_checker(checker, parameters, handed(name), names)
+                changed = {k: max(v, changed.get(k, 0.0)) for k, v in {**changed, **ch}.items()}
             bar.step()
-        on_yours, _, _, _ = _run_checker(checker, parameters, gradients)
+        on_yours, _, _, _ = _run_checker(checker, parameters, gradients, names)
+        bar.step()
+        # a random checker answers the same gradients differently: yours, when they are the exact ones
+        yours_exact = all(np.array_equal(np.asarray(gradients[g], dtype=float), exact[p]) for p, g in matched.items())
+        again = on_yours if yours_exact else _run_checker(checker, parameters, handed("exact"), names)[0]
         bar.step()
     finally:
         bar.close()
@@ -445,42 +505,90 @@ def check_checker(checker, parameters, cost, gradients, m=None, progress=None, e
                          "return the difference every time")
     variants = {name: [np.ravel(exact[p] * scale[name][p]) for p in keys] for name in scale}
     report = CheckerReport(correct=False, on_exact=answers["exact"], answers=answers, wrote_into_parameters=wrote,
-                           read_as=how, left_changed=changed, on_yours=on_yours)
+                           read_as=how, left_changed=changed, on_yours=on_yours,
+                           untested=[str(p) for p in untested], yours_failed=_clearly_failed(backprop),
+                           alone={str(p): f"only_{matched[p]}_doubled" for p in alone})
+    if not (again == answers["exact"] or (again != again and answers["exact"] != answers["exact"])):
+        report.random = (answers["exact"], again)  # the same gradients, another answer
     if kinds == {False}:
-        # the points of the course's loop at its epsilon; CS231n's step and the loops that never reset
-        # theta only when nothing explains the answers yet
-        prints = formulas.fingerprints(J, work, keys, formulas.STEPS[0], progress=progress)
-        _read_fits(report, variants, exact, keys, gradients, matched, prints, only)
-        if not report.fits:
-            prints.update(formulas.fingerprints(J, work, keys, formulas.STEPS[0], single=False, cumulative=True,
-                                                progress=progress))
-            for eps in formulas.STEPS[1:]:
-                prints.update(formulas.fingerprints(J, work, keys, eps, progress=progress))
-            _read_fits(report, variants, exact, keys, gradients, matched, prints, only)
+        _read_fits(report, J, work, keys, variants, exact, matched, progress)
     report.correct, report.diagnosis = judge_checker(report)
+    report.sure = report.correct is not True or any(
+        s.sure == "certain" and s.claim and s.claim[0] == "checker right" for s in report.diagnosis)
     return report
 
 
-def _read_fits(report, variants, exact, keys, gradients, matched, prints, only):
-    """Which formulas explain the answers, and what a correct checker says for each variant."""
+def _alone(exact, keys):
+    """(parameters whose gradient is doubled alone, the others): each parameter whose gradient is
+    large enough for the course's difference to notice it doubled (1e-4 of the whole), the
+    largest ALONE of them."""
+    norms = {p: float(np.linalg.norm(exact[p])) for p in keys}
+    total = float(np.linalg.norm(list(norms.values())))
+    visible = sorted((p for p in keys if norms[p] > 1e-4 * total), key=norms.get, reverse=True)[:ALONE]
+    return [p for p in keys if p in visible], [p for p in keys if p not in visible]
+
+
+def _clearly_failed(backprop):
+    """What nnlib's check says of the learner's gradients, when it fails them beyond doubt (no
+    kink, 100 times the threshold); else ''."""
+    if backprop is None or backprop.passed or backprop.kinks or not np.isfinite(backprop.difference) \
+            or backprop.difference < 100 * backprop.threshold:
+        return ""
+    failing = [row.name for row in backprop.per_parameter if not row.passed]
+    return f"difference {_fmt(backprop.difference)}, failing: {', '.join(map(str, failing))}"
+
+
+def _read_fits(report, J, work, keys, variants, exact, matched, progress):
+    """Which parameters the checker never looks at, which formulas explain its answers on the
+    others, and what a correct checker says for each variant."""
     g = [np.ravel(exact[p]) for p in keys]
-    order = sorted(keys, key=lambda p: str(matched[p]))
-    pairing = None if order == keys else {  # a checker that flattens the gradients in sorted key order
-        name: [np.concatenate([variants[name][keys.index(p)] for p in order])] for name in variants}
-    report.fits = formulas.fits(report.answers, variants, g, prints, pairing)
-    central = prints.get(("central", formulas.STEPS[0]), g)
+    prints = formulas.fingerprints(J, work, keys, formulas.STEPS[0], progress=progress)  # the course's loop
+    central = prints[("central", formulas.STEPS[0])]
+    report.right_predictions = {name: formulas.predict(name, variants, central)
+                                for name, (_, right) in formulas.FORMULAS.items() if right}
+    report.blind_to = _blind(report.answers, report.right_predictions, keys, matched)
+    seen = [i for i, p in enumerate(keys) if str(p) not in report.blind_to]
+
+    def part(arrays):
+        return [arrays[i] for i in seen]
+    looked = {name: part(v) for name, v in variants.items()}
+    order = sorted(seen, key=lambda i: str(matched[keys[i]]))
+    pairing = None if order == seen else {  # a checker that flattens the gradients in sorted key order
+        name: [np.concatenate([v[i] for i in order])] for name, v in variants.items()}
+    report.fits = formulas.fits(report.answers, looked, part(g), {k: part(v) for k, v in prints.items()},
+                                pairing) if seen else []
+    if seen and not any(f.step for f in report.fits):  # no fingerprint at 1e-7: CS231n's step
+        prints.update(formulas.fingerprints(J, work, keys, formulas.STEPS[1], progress=progress))
+        report.fits = formulas.fits(report.answers, looked, part(g), {k: part(v) for k, v in prints.items()}, pairing)
+    if not report.fits and seen:  # the loops that never reset theta
+        cumulative = formulas.fingerprints(J, work, keys, formulas.STEPS[0], cumulative=True, progress=progress)
+        report.fits = formulas.fits(report.answers, looked, part(g), {k: part(v) for k, v in cumulative.items()})
     right = [f.formula for f in report.fits if f.right]
     formula = right[0] if right else "norm ratio"
-    report.expected = formulas.predict(formula, variants, central)
-    report.central_exact = float(report.expected["exact"])
-    alone, exact_answer = report.answers[f"only_{matched[only]}_doubled"], report.answers["exact"]
-    if not report.fits and exact_answer < 1e-3 and abs(alone - exact_answer) < 1e-3 \
-            and report.expected[f"only_{matched[only]}_doubled"] > 1e-2:
-        report.blind_to = str(only)  # a checker that seems right, until one gradient alone is wrong
-    c_fits = [f.c for f in report.fits if f.c is not None]
-    report.numeric_ratio = c_fits[0] if c_fits else (1.0 if right else None)
-    report.one_sided = any(f.numeric == "one-sided" for f in report.fits) and not any(
-        f.right and f.step for f in report.fits)
+    report.expected = report.right_predictions[formula]
+    report.central_exact = max(float(formulas.predict(formula, {"exact": variants["exact"]}, v)["exact"])
+                               for (numeric, _), v in prints.items() if numeric == "central")
+    ratios = {f.c if f.c is not None else None if f.pairing else _PRINT_RATIOS.get(f.numeric)
+              for f in report.fits} - {None}
+    report.numeric_ratio = ratios.pop() if len(ratios) == 1 else None
+    report.one_sided = any(f.numeric in ("one-sided", "backward one-sided") for f in report.fits) and not right
+
+
+_PRINT_RATIOS = {"central": 1.0, "half": 0.5, "half backward": 0.5}  # a fingerprint's numeric / the true gradient
+
+
+def _blind(answers, right_predictions, keys, matched):
+    """The parameters whose gradient, doubled alone, left the checker's answer where it was on
+    exact gradients, though every right formula moves by a visible amount, and the checker's
+    answer moves when every gradient is doubled (one that never moves, say with a numeric
+    gradient of 0, is blind to nothing in particular)."""
+    def unmoved(name):
+        moves = [abs(p[name] - p["exact"]) for p in right_predictions.values() if np.isfinite(p[name] - p["exact"])]
+        return bool(moves) and min(moves) > 0 and abs(answers[name] - answers["exact"]) <= 0.01 * min(moves)
+
+    if unmoved("doubled") or not np.isfinite(answers["doubled"] - answers["exact"]):
+        return []
+    return [str(p) for p in keys if f"only_{matched[p]}_doubled" in answers and unmoved(f"only_{matched[p]}_doubled")]
 
 
 # -- both at once ---------------------------------------------------------------------------
@@ -568,9 +676,10 @@ def _judge(triage, case, checker, unreadable, seconds_allowed, progress):
         triage.findings.append(f"your checker was {triage.checker_error}. Fix the cost first.")
         return
     n = case.entries
-    seconds = case.cost.seconds * n * (2 * 7 + 4)  # 7 runs of its loop, the doctor's exact gradient and fingerprints
+    runs = 7 + min(len(case.work), ALONE)  # its loop on each variant, on yours, again; each parameter doubled alone
+    seconds = case.cost.seconds * n * (2 * runs + 6)  # and the doctor's exact gradient and fingerprints
     if seconds > seconds_allowed:
-        triage.checker_error = (f"not run: judging it runs its loop over all {n:,} entries about 7 times, some "
+        triage.checker_error = (f"not run: judging it runs its loop over all {n:,} entries about {runs} times, some "
                                 f"{_duration(seconds)} here; judge it on a small network (the course's test case), or "
                                 "raise checker_seconds (--checker-seconds)")
         triage.findings.append(f"your checker was {triage.checker_error}.")
@@ -579,16 +688,19 @@ def _judge(triage, case, checker, unreadable, seconds_allowed, progress):
         # gradients that agree with every entry of nnlib's check are exact enough to feed the checker
         exact = case.analytic if triage.backprop.passed and triage.backprop.method == "loop" else None
         triage.checker = check_checker(checker, case.work, case.cost, case.gradients, m=case.m, progress=progress,
-                                       exact=exact)
+                                       exact=exact, backprop=triage.backprop)
     except ValueError as e:
         triage.checker_error = str(e)
         triage.findings.append(f"your checker could not be judged: {e}")
         return
     triage.on_your_gradients = triage.checker.on_yours
     ck = triage.checker
-    triage.findings.append(f"your checker is {'right' if ck.correct else 'WRONG'}: on exact gradients it says "
+    triage.findings.append(f"your checker {ck.state}: on exact gradients it says "
                            f"{_fmt(ck.on_exact)}; on your gradients it says {_fmt(ck.on_yours)}.")
-    triage.findings += [d for d in ck.diagnosis if d.claim != ("checker right",)]
+    if ck.correct is None:
+        triage.checker_error = "could not be judged: " + next(
+            (d.split(": ", 1)[1] for d in ck.diagnosis if d.claim and d.claim[0] == "checker unknown"), "")
+    triage.findings += [d for d in ck.diagnosis if not (d.claim and d.claim[0] == "checker right" and ck.sure)]
 
 
 def _verdict(triage, unreadable):
@@ -601,7 +713,7 @@ def _verdict(triage, unreadable):
     if triage.checker_error:
         part = ("backprop likely right" if sampled or bp.kink_only else "backprop right") if right \
             else "bug in backprop"
-        why = "was not run" if "not run" in triage.checker_error else "could not be judged"
+        why = "was not run" if triage.checker_error.startswith("not run") else "could not be judged"
         return f"{part}; your checker {why}", False
     checker_ok = triage.checker is None or triage.checker.correct
     verdict = {(True, True): "all good", (False, True): "bug in backprop",
@@ -612,11 +724,14 @@ def _verdict(triage, unreadable):
         return "gradients right, but your code writes into its parameters", False
     if verdict == "all good" and sampled:
         return f"likely all good: {bp.checked:,} of {bp.entries:,} entries checked", True
+    if verdict == "all good" and triage.checker is not None and not triage.checker.sure:
+        return "likely all good: backprop right, your checker likely right", True
     if verdict == "all good" and bp.kink_only:
         return f"likely all good: the check fails only at {bp.kinks} entries on a ReLU kink", True
     return verdict, verdict == "all good"
 
 
-def load_learner_file(path, forward=None, backward=None, checker=None, data=None):
-    """Keyword arguments for triangulate() from a learner's file (learner.load_file)."""
-    return load_file(path, forward, backward, checker, data)
+def load_learner_file(path, forward=None, backward=None, checker=None, data=None, notes=None):
+    """Keyword arguments for triangulate() from a learner's file (learner.load_file); notes, a list,
+    receives what failed in it that the doctor could go on without (a notebook's test cell)."""
+    return load_file(path, forward, backward, checker, data, notes)

@@ -149,14 +149,22 @@ def _is_number(x):
         np.asarray(x).dtype.kind in "fiu"
 
 
-def read_answer(returned, printed):
+def read_answer(returned, printed, names=()):
     """What a checker answered: (value, how). value is a float (its difference), or a bool for a
     checker that only says pass/fail (np.allclose-style). Read from what it returned: a number, a
-    string with a number, (bool, difference), (gradapprox, difference), {'difference': ...}; else
-    from what it printed: the number after 'difference' or 'error' (the worst, when it prints one
-    per parameter), or the only number. Raises ValueError when there is no answer to read."""
+    string with a number, (bool, difference), (gradapprox, difference), {'difference': ...}, or a
+    dict of one number per parameter (the worst is its answer; names: the parameters' and the
+    gradients' names); else from what it printed: the number after 'difference' or 'error' (the
+    worst, when it prints one per parameter), or the only number. Raises ValueError when there is
+    no answer to read."""
+    given = returned
     if isinstance(returned, dict):
         named = [v for k, v in returned.items() if _LABEL.search(str(k)) and _is_number(v)]
+        if len(named) != 1 and returned and set(map(str, returned)) <= set(names) \
+                and all(_is_number(v) for v in returned.values()):
+            worst = max(returned, key=lambda k: float(np.asarray(returned[k], dtype=float).reshape(())))
+            return (float(np.asarray(returned[worst], dtype=float).reshape(())),
+                    f"returned: the largest of its {len(returned)} per-parameter numbers")
         returned = named[0] if len(named) == 1 else tuple(returned.values())
     if isinstance(returned, (tuple, list)):
         numbers = [x for x in returned if _is_number(x)]
@@ -165,11 +173,33 @@ def read_answer(returned, printed):
             raise ValueError(f"your checker returned {len(returned)} numbers {_short(returned)}: return the "
                              "difference alone, so that the doctor knows which one it is")
         returned = numbers[0] if numbers else flags[0] if len(flags) == 1 else None
-    if isinstance(returned, (str, bytes)):
-        printed, returned = (returned.decode() if isinstance(returned, bytes) else returned) + "\n" + printed, None
     if _is_number(returned):
         return float(np.asarray(returned, dtype=float).reshape(())), "returned"
-    text = re.sub(r"\x1b\[[0-9;]*m", "", printed)
+    texts = [("printed", printed)]
+    if isinstance(returned, (str, bytes)):  # a message: its number first, then what it printed
+        texts.insert(0, ("returned", returned.decode(errors="replace") if isinstance(returned, bytes) else returned))
+    for source, text in texts:
+        found = _number_in(text)
+        if found:
+            value, count, nans = found
+            left_out = f" ({nans} NaN left out)" if nans else ""
+            return value, (source if count == 1 else f"{source}: the worst of {count}{left_out}")
+    if isinstance(returned, (bool, np.bool_)):
+        return bool(returned), "returned True/False"
+    kind = type(given).__name__
+    said = (f"returned the {kind} {_excerpt(given)}" if isinstance(given, (str, bytes)) else
+            "returned None (a forgotten return?)" if given is None else f"returned {kind}")
+    out = re.sub(r"\x1b\[[0-9;]*m", "", printed).strip()
+    said += f" and printed {out[:80]!r}" if out else " and printed nothing"
+    raise ValueError(f"your checker {said}, with no number in it: return the difference itself (or print it "
+                     "after the word 'difference')")
+
+
+def _number_in(text):
+    """(the number after 'difference' or 'error', the worst if several lines have one, how many,
+    how many of them were NaN) or (the only number, 1, 0), or None. A NaN among other numbers (a
+    0/0 at an entry where both gradients are 0) is left out of the worst."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", text)
     labelled = []
     for line in text.splitlines():
         label = _LABEL.search(line)
@@ -177,15 +207,15 @@ def read_answer(returned, printed):
         if after:
             labelled.append(float(after[0]))
     if labelled:
-        return max(labelled), ("printed" if len(labelled) == 1 else f"printed: the worst of {len(labelled)}")
+        numbers = [x for x in labelled if x == x] or labelled
+        return max(numbers), len(labelled), len(labelled) - len(numbers) if len(labelled) > 1 else 0
     numbers = _NUMBER.findall(text)
-    if len(numbers) == 1:
-        return float(numbers[0]), "printed"
-    if isinstance(returned, (bool, np.bool_)):
-        return bool(returned), "returned True/False"
-    said = f"printed {text.strip()[:80]!r}" if text.strip() else "printed nothing"
-    raise ValueError(f"your checker returned {type(returned).__name__} and {said}: return the difference "
-                     "itself (or print it after the word 'difference')")
+    return (float(numbers[0]), 1, 0) if len(numbers) == 1 else None
+
+
+def _excerpt(text):
+    text = text.decode(errors="replace") if isinstance(text, bytes) else text
+    return repr(text if len(text) <= 80 else text[:77] + "...")
 
 
 def _short(values):

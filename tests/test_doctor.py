@@ -1,5 +1,8 @@
 """The doctor on learner-style code (tests/learner_code.py), judged only through nnlib's public API."""
 
+import os
+import signal
+
 import numpy as np
 import pytest
 from learner_code import (
@@ -79,7 +82,8 @@ def test_a_shallow_copy_checker_says_one_third_and_writes_into_the_parameters(co
     verdict = _checker_verdict(course_case, checker_shallow_dict)
     assert not verdict.correct and verdict.wrote_into_parameters
     assert verdict.on_exact == pytest.approx(1 / 3, abs=1e-6) and verdict.numeric_ratio == pytest.approx(0.5)
-    assert any(line.startswith("certain: its numeric gradient is half the true one") for line in verdict.diagnosis)
+    assert any(line.startswith("certain: its answers fit, to many digits, (J(theta+eps) - J(theta)) / (2 eps)")
+               and "half the true gradient" in line for line in verdict.diagnosis)
     # a shallow copy and an in-place step back by eps give the same numbers: neither is "certain"
     assert any(line.startswith("likely:") and "shallow copy" in line and "in place" in line
                for line in verdict.diagnosis)
@@ -234,17 +238,6 @@ def test_a_checker_without_the_denominator_is_named(course_case):
         grad = course.gradients_to_vector(g)
         return d * 0 + np.linalg.norm(grad - _numeric(p, X, Y))  # ||grad - gradapprox|| alone
 
-    def _numeric(p, X, Y, eps=1e-7):
-        theta, _ = course.dictionary_to_vector(p)
-        out = np.zeros_like(theta)
-        for i in range(theta.shape[0]):
-            plus, minus = np.copy(theta), np.copy(theta)
-            plus[i, 0] += eps
-            minus[i, 0] -= eps
-            out[i] = (course.forward_propagation_n(X, Y, course.vector_to_dictionary(plus))[0]
-                      - course.forward_propagation_n(X, Y, course.vector_to_dictionary(minus))[0]) / (2 * eps)
-        return out
-
     verdict = _checker_verdict(course_case, no_denominator)
     assert not verdict.correct and any("without dividing" in line for line in verdict.diagnosis)
 
@@ -308,3 +301,176 @@ def test_learner_code_that_raises_is_one_clear_error(course_case):
                                          r"in broken\): tuple index"):
         nnlib.check(parameters, forward_propagation=course.forward_propagation_n, backward_propagation=broken,
                     X=X, Y=Y)
+
+
+def test_a_checker_that_raises_keyboard_interrupt_is_judged_as_raising_and_a_real_ctrl_c_still_stops(course_case):
+    X, Y, parameters = course_case
+
+    def triangulate(checker):
+        return nnlib.triangulate(parameters, forward_propagation=course.forward_propagation_n,
+                                 backward_propagation=course.backward_propagation_n, X=X, Y=Y, checker=checker)
+
+    def stops_itself(p, g):
+        raise KeyboardInterrupt  # a learner's way out of a loop that takes too long
+
+    triage = triangulate(stops_itself)
+    assert triage.verdict == "backprop right; your checker could not be judged"
+    assert "raised KeyboardInterrupt" in triage.checker_error and triage.backprop.passed
+    if os.name == "nt":
+        return
+
+    def ctrl_c(p, g):
+        os.kill(os.getpid(), signal.SIGINT)  # what a Ctrl-C in the terminal sends while the checker runs
+        return 0.0
+
+    handler = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        triangulate(ctrl_c)
+    assert signal.getsignal(signal.SIGINT) is handler
+
+
+def test_a_checker_that_returns_a_message_without_a_number_is_told_what_it_returned(course_case):
+    X, Y, parameters = course_case
+    grads = course.backward_propagation_n(X, Y, course.forward_propagation_n(X, Y, parameters)[1])
+    with pytest.raises(ValueError, match="your checker returned the str 'looks good!' and printed nothing"):
+        nnlib.check_checker(lambda p, g: "looks good!", parameters,
+                            cost=lambda p: course.forward_propagation_n(X, Y, p)[0], gradients=grads)
+
+
+def test_a_dict_of_per_parameter_differences_is_read_as_its_largest(course_case):
+    def per_parameter(p, g, X, Y):
+        numeric = course.vector_to_dictionary(_numeric(p, X, Y))
+        return {k: np.linalg.norm(g["d" + k] - numeric[k]) / (np.linalg.norm(g["d" + k]) + np.linalg.norm(numeric[k]))
+                for k in p}
+
+    verdict = _checker_verdict(course_case, per_parameter)
+    assert verdict.correct and verdict.read_as == "returned: the largest of its 6 per-parameter numbers"
+    assert any(line.startswith("certain: your checker is right: it computes a relative difference per parameter")
+               for line in verdict.diagnosis)
+
+
+def _numeric(p, X, Y, eps=1e-7):
+    theta, _ = course.dictionary_to_vector(p)
+    out = np.zeros_like(theta)
+    for i in range(theta.shape[0]):
+        plus, minus = np.copy(theta), np.copy(theta)
+        plus[i, 0] += eps
+        minus[i, 0] -= eps
+        out[i] = (course.forward_propagation_n(X, Y, course.vector_to_dictionary(plus))[0]
+                  - course.forward_propagation_n(X, Y, course.vector_to_dictionary(minus))[0]) / (2 * eps)
+    return out
+
+
+def _in_place(restore):
+    """A CS231n-style checker that nudges each entry in place and puts it back as `restore` says."""
+    def checker(p, g, X, Y, h=1e-5):
+        worst = 0.0
+        for key, x in p.items():
+            numeric = np.zeros_like(x)
+            for ix in np.ndindex(x.shape):
+                old = x[ix]
+                x[ix] += h
+                fp = course.forward_propagation_n(X, Y, p)[0]
+                x[ix] -= 2 * h
+                fm = course.forward_propagation_n(X, Y, p)[0]
+                x[ix] = restore(x[ix], old, h)
+                numeric[ix] = (fp - fm) / (2 * h)
+            a = g["d" + key]
+            worst = max(worst, np.max(np.abs(a - numeric) / np.maximum(1e-8, np.abs(a) + np.abs(numeric))))
+        return worst
+    return checker
+
+
+def test_arrays_moved_by_rounding_are_measured_and_no_bug_but_a_real_change_is(course_case):
+    by_arithmetic = _checker_verdict(course_case, _in_place(lambda x, old, h: x + h))  # x += h; x -= 2h; x += h
+    moved = by_arithmetic.left_changed
+    assert moved and all(0 < v <= 1e-14 for v in moved.values()), moved  # a few units in the last digit
+    assert by_arithmetic.correct
+    assert any(line.startswith("certain: after your checker returned") and "by rounding only" in line
+               for line in by_arithmetic.diagnosis)
+    left_at_minus = _checker_verdict(course_case, _in_place(lambda x, old, h: x))  # never put back
+    assert not left_at_minus.correct and min(left_at_minus.left_changed.values()) > 1e-8
+    assert any("a checker must leave your parameters as they were" in line for line in left_at_minus.diagnosis)
+
+
+@pytest.fixture(scope="module")
+def small_digits():
+    """Notebook 6's network: 7 x 7 digits (each pixel the mean of a 4 x 4 block), 49 -> 10 -> 10, M = 8."""
+    rng = np.random.default_rng(0)
+    X, Y, _ = nnlib.load_mnist(rng)["train"]
+    X = X[:, :8].reshape(7, 4, 7, 4, 8).mean(axis=(1, 3)).reshape(49, 8)
+    parameters = {"W1": rng.standard_normal((10, 49)) * np.sqrt(2 / 49), "b1": np.zeros((10, 1)),
+                  "W2": rng.standard_normal((10, 10)) * np.sqrt(2 / 10), "b2": np.zeros((10, 1))}
+    grads = make_course_backward()(X, Y[:, :8], course_forward(X, Y[:, :8], parameters)[1])
+    return X, Y[:, :8], parameters, grads
+
+
+def _dict_checker(J, keys, denominator=lambda eps: 2 * eps, epsilon=1e-7):
+    def checker(params, gradients):
+        a, n = [], []
+        for key in keys:
+            a.append(gradients["d" + key].ravel())
+            for i in range(params[key].size):
+                plus = {k: v.copy() for k, v in params.items()}
+                plus[key].flat[i] += epsilon
+                minus = {k: v.copy() for k, v in params.items()}
+                minus[key].flat[i] -= epsilon
+                n.append((J(plus) - J(minus)) / denominator(epsilon))
+        a, n = np.concatenate(a), np.array(n)
+        return np.linalg.norm(a - n) / (np.linalg.norm(a) + np.linalg.norm(n))
+    return checker
+
+
+def test_a_checker_that_divides_by_eps_is_named_though_its_doubled_answer_is_rounding(small_digits):
+    X, Y, parameters, grads = small_digits
+    J = lambda p: course_forward(X, Y, p)[0]  # noqa: E731
+    verdict = nnlib.check_checker(_dict_checker(J, ["W1", "b1", "W2", "b2"], denominator=lambda eps: eps),
+                                  parameters, J, grads, m=8)
+    # its numeric gradient is twice the true one: doubled gradients are "exact" to it, and it says
+    # 1.4e-08 there (rounding), where the prediction is exactly 0
+    assert 0 < verdict.answers["doubled"] < 1e-6 and verdict.numeric_ratio == pytest.approx(2.0)
+    assert not verdict.correct
+    assert any(line.startswith("certain: its numeric gradient is twice the true one") for line in verdict.diagnosis)
+
+
+def test_an_allclose_checker_that_skips_the_biases_is_not_called_too_loose(small_digits):
+    X, Y, parameters, grads = small_digits
+    J = lambda p: course_forward(X, Y, p)[0]  # noqa: E731
+    numeric = _dict_checker(J, ["W1", "W2"])
+
+    def weights_only(params, gradients):  # "the biases are easy"
+        return numeric(params, gradients) < 1e-7
+
+    verdict = nnlib.check_checker(weights_only, parameters, J, grads, m=8)
+    assert not verdict.correct
+    assert verdict.answers["only_db1_doubled"] is True and verdict.answers["only_dW1_doubled"] is False
+    assert not any("too loose" in line for line in verdict.diagnosis if line.startswith("certain:"))
+    assert any(line.startswith("likely: it never compares db1, db2") for line in verdict.diagnosis)
+
+
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # CS231n's formula is 0/0 where both are 0
+def test_a_checker_that_draws_entries_at_random_is_said_to_and_never_certified(course_case):
+    X, Y, parameters = course_case
+    grads = course.backward_propagation_n(X, Y, course.forward_propagation_n(X, Y, parameters)[1])
+    J = lambda p: course.forward_propagation_n(X, Y, p)[0]  # noqa: E731
+    rng = np.random.default_rng(1)
+
+    def sparse(p, g, h=1e-5):  # CS231n's grad_check_sparse: 2 random entries per parameter, nudged in place
+        for key, x in p.items():
+            for _ in range(2):
+                ix = tuple(int(rng.integers(n)) for n in x.shape)
+                old = x[ix]
+                x[ix] = old + h
+                fp = J(p)
+                x[ix] = old - h
+                fm = J(p)
+                x[ix] = old
+                n, a = (fp - fm) / (2 * h), g["d" + key][ix]
+                print(f"numerical: {n:f} analytic: {a:f}, relative error: {abs(n - a) / (abs(n) + abs(a)):e}")
+
+    verdict = nnlib.check_checker(sparse, parameters, J, grads, m=3)
+    assert verdict.random and verdict.random[0] != verdict.random[1]
+    assert any(line.startswith("certain: it gave two different answers for the same gradients")
+               for line in verdict.diagnosis)
+    assert verdict.correct is not False and not verdict.sure
+    assert not any(line.startswith("certain: your checker is right") for line in verdict.diagnosis)

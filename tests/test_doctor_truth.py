@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from learners import (  # noqa: E402
     activations,
+    checkers,
     course_style,
     cs231n,
     hostile,
@@ -36,7 +37,7 @@ from learners import (  # noqa: E402
 import nnlib  # noqa: E402
 
 PROGRAMS = [p for module in (course_style, cs231n, nielsen, micrograd_style, rows, activations, more_networks, hostile,
-                             numerics) for p in module.PROGRAMS]
+                             numerics, checkers) for p in module.PROGRAMS]
 CHECKER_CAUSES = {  # the doctor's names for what a checker's numeric gradient is, and the truth's
     "half": "half", "double": "double", "zero": "zero", "eps squared": "eps squared", "sign": "sign"}
 
@@ -86,9 +87,11 @@ def contradictions(truth, triage):
             out.append(f"checker raises, reported: {triage.checker_error}")
     elif triage.checker is None:
         out.append(f"checker not judged: {triage.checker_error}")
-    elif triage.checker.correct != (truth.checker == "right"):
-        out.append(f"checker judged {'right' if triage.checker.correct else 'WRONG'}, truth {truth.checker}")
-    all_good = not truth.wrong and truth.checker in (None, "right") and not truth.cache_changed and truth.cost == "ok"
+    elif triage.checker.correct != ((truth.checker == "right") if truth.judgeable else None):
+        out.append(f"checker judged {triage.checker.correct}, truth {truth.checker}"
+                   + ("" if truth.judgeable else " (its numbers cannot tell: None expected)"))
+    all_good = (not truth.wrong and truth.checker in (None, "right") and truth.judgeable and not truth.cache_changed
+                and truth.cost == "ok")
     if triage.all_good != all_good:
         out.append(f"verdict {triage.verdict!r} (all good: {triage.all_good})")
     return out
@@ -128,20 +131,38 @@ def claim_is_true(claim, truth, triage):
         return set(rest[0]) == set(truth.cost_writes)
     if kind == "cache changed":
         return set(rest[0]) == set(truth.cache_changed)
-    if kind == "checker right":
-        return truth.checker == "right"
+    if kind == "checker right":  # ("checker right", formula or formulas, step or None)
+        formula, step = (rest + (None, None))[:2]
+        return truth.checker == "right" and _formula_is(formula, step, truth)
+    if kind == "checker formula":
+        return _formula_is(*rest, truth)
     if kind == "checker wrong":
         return truth.checker not in (None, "right")
+    if kind == "checker unknown":
+        return not truth.judgeable
+    if kind == "checker passes wrong":
+        return bool(wrong) and truth.checker != "right"
+    if kind == "checker rounding":
+        return truth.checker_rounding
+    if kind == "checker random":
+        return truth.checker_random
     if kind == "checker writes":
         return truth.checker_writes
     if kind == "checker left changed":
         return truth.checker_leaves_changed
     if kind == "checker blind":
-        return truth.checker_blind == rest[0]
+        return set(truth.checker_blind) == set(rest[0])
     if kind in ("checker numeric", "checker cause"):
         names = rest[0].split(" + ") if isinstance(rest[0], str) else []
         return isinstance(truth.checker, set) and bool(names) and all(n in truth.checker for n in names)
     raise AssertionError(f"a claim this test does not know: {claim}")
+
+
+def _formula_is(formula, step, truth):
+    """A claim about the checker's comparison and step, against the truth where the truth says."""
+    if formula and truth.checker_formula and formula not in (truth.checker_formula, (truth.checker_formula,)):
+        return False
+    return step is None or truth.checker_step is None or np.isclose(step, truth.checker_step)
 
 
 def false_certain(truth, triage):

@@ -18,7 +18,12 @@ class Truth:
     checker: object = None       # None (no checker), "right", "raises", "unreadable", or a set of true cause names
     checker_writes: bool = False  # it writes into the arrays it is given (and undoes it, or not)
     checker_leaves_changed: bool = False
-    checker_blind: str = ""
+    checker_blind: tuple = ()    # the parameters it never compares
+    checker_formula: str = ""    # the comparison it computes (a name in nnlib.formulas.FORMULAS), when known
+    checker_step: float = None   # its epsilon, when it is central differences at a fixed step
+    checker_rounding: bool = False  # it leaves the arrays changed by rounding only (x += h; x -= h)
+    checker_random: bool = False  # it draws its entries at random on every call
+    judgeable: bool = True       # False: a right checker whose answers no formula of the doctor's can explain
     cost: str = "ok"             # "ok", "random", "nan" (at theta), "nan nearby", "writes"
     cost_writes: frozenset = frozenset()
     cache_changed: frozenset = frozenset()
