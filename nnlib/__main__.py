@@ -10,7 +10,9 @@ import json
 import math
 import os
 import signal
+import subprocess
 import sys
+import time
 
 import numpy as np
 
@@ -37,6 +39,17 @@ def _seed(text):
     if seed < 0:
         raise argparse.ArgumentTypeError(f"the seed must be a whole number >= 0, got {text!r}")
     return seed
+
+
+def _seconds(text):
+    """--checker-seconds: a number of seconds > 0 (not nan, not inf)."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds < math.inf:
+        raise argparse.ArgumentTypeError(f"--checker-seconds must be a number of seconds > 0, such as 60, got {text!r}")
+    return seconds
 
 
 def _keep_prob(text):
@@ -82,8 +95,9 @@ def _parser():
                    help="examples in the columns of X (the course's) or its rows (default: from the shapes)")
     c.add_argument("--method", choices=("auto", "loop", "sampled"), default="auto",
                    help="auto: every entry when that takes a few seconds, else a sample (default)")
-    c.add_argument("--checker-seconds", type=float, default=doctor.CHECKER_SECONDS, metavar="S",
-                   help="judge your checker only when that takes at most about S seconds (default 60)")
+    c.add_argument("--checker-seconds", type=_seconds, default=doctor.CHECKER_SECONDS, metavar="S",
+                   help="judge your checker only when that takes at most about S seconds (default 60); one "
+                        "still running after 2 S + 10 s is stopped")
     c.add_argument("--json", action="store_true", help="print one JSON object (and nothing else) on stdout")
     return p
 
@@ -109,71 +123,187 @@ def _bugs(args):
 
 def _check(args):
     """The doctor on a learner's file, in a child process: whatever the file does (prints, input(),
-    os._exit, a crash) cannot take the verdict with it. The child writes its result to a file;
-    no result means the doctor did not finish, and that is what the verdict says."""
-    import subprocess
+    os._exit, a thread that never ends, a checker that never returns) cannot take the verdict with it.
+
+    The child appends its results, as JSON lines, to a file in a fresh temporary folder; it reads
+    that file's path and a random nonce from its stdin before the learner's code runs, so that code
+    cannot find them in the environment, and a line without the nonce is not believed. The backprop
+    verdict arrives before the checker runs: if the checker never answers (an endless loop, stopped
+    after 2 * checker_seconds + 10 s), ends Python, or Ctrl-C stops it, that verdict is still printed."""
+    import secrets
     import tempfile
 
     if os.environ.get(_CHILD):
-        return _check_in_child(args, os.environ[_CHILD])
+        return _check_in_child(args)
+    try:
+        prints = sys.stderr.fileno()  # what the learner's code prints goes to stderr
+    except (AttributeError, OSError, ValueError):  # a stderr that is no file: keep stdout for the verdict
+        prints = subprocess.DEVNULL
+    nonce = secrets.token_hex(16)
     with tempfile.TemporaryDirectory() as tmp:
-        result = os.path.join(tmp, "result.json")
+        channel = _Channel(os.path.join(tmp, "results"), nonce)
+        proc = subprocess.Popen([sys.executable, "-m", "nnlib", *_ARGV], env=dict(os.environ, **{_CHILD: "1"}),
+                                stdin=subprocess.PIPE, stdout=prints)
         try:
-            prints = sys.stderr.fileno()  # what the learner's code prints goes to stderr
-        except (AttributeError, OSError, ValueError):  # a stderr that is no file: keep stdout for the verdict
-            prints = subprocess.DEVNULL
-        proc = subprocess.Popen([sys.executable, "-m", "nnlib", *_ARGV], env=dict(os.environ, **{_CHILD: result}),
-                                stdin=subprocess.DEVNULL, stdout=prints)
+            proc.stdin.write(f"{nonce} {channel.path}\n".encode())
+            proc.stdin.close()
+        except OSError:  # the child is gone already: its exit status says why
+            pass
         try:
-            code = proc.wait()
+            stopped = _wait(proc, channel)
         except KeyboardInterrupt:  # Ctrl-C in a terminal reaches both; a signal sent to this process alone does not
-            proc.terminate() if os.name == "nt" else proc.send_signal(signal.SIGINT)
+            _end(proc, interrupt=True)
+            stopped = "interrupted"
+        messages = channel.read()
+    return _answer(args, messages, proc.returncode, stopped)
+
+
+class _Channel:
+    """The child's results: JSON lines in a file, each with the nonce; others are not believed."""
+
+    def __init__(self, path, nonce):
+        self.path, self.nonce, self.messages, self.seen = path, nonce, [], 0
+        open(path, "wb").close()
+
+    def read(self):
+        with open(self.path, "rb") as f:
+            f.seek(self.seen)
+            data = f.read()
+        done = data.rfind(b"\n") + 1  # a line still being written waits for the next look
+        self.seen += done
+        for line in data[:done].splitlines():
             try:
-                proc.wait(timeout=10)
+                message = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(message, dict) and message.pop("nonce", None) == self.nonce:
+                self.messages.append(message)
+        return self.messages
+
+
+def _wait(proc, channel):
+    """Wait for the child's result; "" when it came (or the child ended), else why the child was stopped."""
+    limit = None
+    while proc.poll() is None:
+        messages = channel.read()
+        if messages and "code" in messages[-1]:
+            try:  # it has answered: a moment to end, then it is ended (a thread of the learner's never ends)
+                proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-            raise
+                _end(proc)
+            return ""
+        if limit is None and messages and "limit" in messages[-1]:
+            limit = time.monotonic() + messages[-1]["limit"]
+        if limit is not None and time.monotonic() > limit:
+            _end(proc)
+            return "timeout"
         try:
-            with open(result, encoding="utf-8") as f:
-                done = json.load(f)
-        except (OSError, ValueError):
-            done = None
-    if code == 130:
+            proc.wait(timeout=0.1)
+        except subprocess.TimeoutExpired:
+            pass
+    return ""
+
+
+def _end(proc, interrupt=False):
+    """Stop the child: SIGINT when the user pressed Ctrl-C (it stops as the parent does), else kill it."""
+    if interrupt and os.name != "nt":
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=10)
+            return
+        except subprocess.TimeoutExpired:
+            pass
+    proc.kill()
+    proc.wait()
+
+
+def _answer(args, messages, code, stopped):
+    """Print what the child found and return the exit status."""
+    final = next((m for m in reversed(messages) if "code" in m), None)
+    early = next((m for m in reversed(messages) if "provisional" in m), None)
+    if final is not None and not stopped:
+        if "error" in final:
+            raise ValueError(final["error"])
+        print(to_json(final["json"]) if args.json else final["text"])
+        return final["code"]
+    if early is not None:  # backprop was judged; the checker never answered
+        why = {"timeout": f"did not finish within {early['limit']:g} s (an endless loop, or something waiting)",
+               "interrupted": "was interrupted (Ctrl-C) before it answered"}.get(
+            stopped, f"ended the Python process (exit status {code}) before it answered: os._exit(), or a crash "
+                     "inside a compiled library")
+        done = json.loads(json.dumps(early["provisional"]).replace(_REASON, why))
+        print(to_json(done["json"]) if args.json else done["text"])
+        if stopped == "interrupted":
+            print(f"{PROG} check: interrupted", file=sys.stderr)
+            return 130
+        return done["code"]
+    if stopped == "interrupted" or code == 130:
         raise KeyboardInterrupt
-    if done is None or "code" not in done:
-        phase = (done or {}).get("phase", "starting")
-        raise ValueError(f"the doctor did not finish: the Python process running your file ended (exit status {code}) "
-                         f"while {phase}, before any verdict. Something in your code ends Python: os._exit(), or a "
-                         "crash inside a compiled library.")
-    if "error" in done:
-        raise ValueError(done["error"])
-    print(to_json(done["json"]) if args.json else done["text"])
-    return done["code"]
+    phase = messages[-1].get("phase", "starting") if messages else "starting"
+    raise ValueError(f"the doctor did not finish: the Python process running your file ended (exit status {code}) "
+                     f"while {phase}, before any verdict. Something in your code ends Python: os._exit(), or a "
+                     "crash inside a compiled library.")
 
 
-_CHILD = "NNLIB_CHECK_RESULT"  # set in the child: where to write its result
+_CHILD = "NNLIB_CHECK_CHILD"  # set in the child
+_REASON = "{why the checker gave no answer}"  # filled in by the parent
 _ARGV = []  # the arguments main() was called with, for the child
 
 
-def _check_in_child(args, result):
-    def write(**what):
-        with open(result, "w", encoding="utf-8") as f:
-            f.write(to_json(what))
+def checker_limit(checker_seconds):
+    """How long a checker may run before the CLI stops it: twice what judging it may take, and 10 s."""
+    return 2 * checker_seconds + 10
 
+
+def _check_in_child(args):
+    """Runs in the child: read the nonce and the results file, then the learner's file."""
+    nonce, path = sys.stdin.readline().rstrip("\n").split(" ", 1)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)  # input() gets EOF at once
+    os.close(devnull)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+
+    def send(**what):
+        os.write(fd, (json.dumps(_finite(dict(what, nonce=nonce)), allow_nan=False) + "\n").encode())
+
+    notes = []
+
+    def backprop_done(triage):  # what to print if the checker never answers
+        triage.checker_error, triage.findings = _REASON, triage.findings + [f"your checker {_REASON}."]
+        triage.verdict, triage.all_good = doctor._verdict(triage, doctor._unreadable(triage.backprop))
+        send(phase="running your checker", limit=checker_limit(args.checker_seconds),
+             provisional={"code": 0 if triage.all_good else 1, "text": _with_notes(str(triage), notes),
+                          "json": dict(triage.to_dict(), notes=notes)})
+        triage.checker_error, triage.findings = "", triage.findings[:-1]
+
+    code = 1
     try:
-        write(phase="importing your file")
+        send(phase="importing your file")
         kwargs = doctor.load_learner_file(args.file, forward=args.forward, backward=args.backward,
-                                          checker=args.checker, data=args.data)
-        write(phase="checking your code (your forward, backward or checker ended it)")
+                                          checker=args.checker, data=args.data, notes=notes)
+        send(phase="checking your backprop (your forward or backward ended it)")
         triage = doctor.triangulate(**kwargs, m=args.m, layout=args.layout, method=args.method,
-                                    checker_seconds=args.checker_seconds)
+                                    checker_seconds=args.checker_seconds,
+                                    on_backprop=backprop_done if "checker" in kwargs else None)
+        code = 0 if triage.all_good else 1
+        send(code=code, text=_with_notes(str(triage), notes), json=dict(triage.to_dict(), notes=notes))
     except ValueError as e:
-        write(code=2, error=str(e))
-        return 2
-    code = 0 if triage.all_good else 1
-    write(code=code, text=str(triage), json=triage.to_dict())
-    return code
+        code = 2
+        send(code=code, error=str(e))
+    except KeyboardInterrupt:
+        code = 130
+    except BaseException:  # a bug of nnlib's own: its traceback, then the parent says the doctor did not finish
+        import traceback
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)  # now: a thread the learner's file started must not keep this process alive
+
+
+def _with_notes(text, notes):
+    """The report, then what went wrong in the learner's file that the doctor could go on without."""
+    return "\n".join([text, ""] + [f"note: {n}" for n in notes]) if notes else text
 
 
 COMMANDS = {"gradcheck": _gradcheck, "bugs": _bugs, "check": _check}
@@ -182,7 +312,7 @@ COMMANDS = {"gradcheck": _gradcheck, "bugs": _bugs, "check": _check}
 def main(argv=None):
     global _ARGV
     _ARGV = sys.argv[1:] if argv is None else list(argv)
-    json_only = _ARGV[:1] == ["check"] and "--json" in _ARGV  # stdout: one JSON document, errors too
+    json_only = _ARGV[:1] in (["check"], ["gradcheck"]) and "--json" in _ARGV  # stdout: one JSON document, errors too
     _Parser.json_errors = json_only and not os.environ.get(_CHILD)
     args = _parser().parse_args(argv)
     try:

@@ -59,7 +59,7 @@ class _Cost:
         self.calls += 1
         watch = self.calls <= self.WATCHED or bool(self.wrote)
         given = {k: np.array(v, copy=True) for k, v in params.items()} if watch else params
-        extra = {k: v.copy() for k, v in self.extra.items()} if watch else self.extra
+        extra = {k: v.copy(order="K") for k, v in self.extra.items()} if watch else self.extra
         start = time.perf_counter()
         value = self.fn(given, **extra)
         self.seconds = min(self.seconds, time.perf_counter() - start)
@@ -257,12 +257,16 @@ def _resolve(parameters, cost, gradients, forward_propagation, backward_propagat
             if not isinstance(arr, np.ndarray) or arr.size == 0:
                 raise ValueError(f"{name} must be a non-empty NumPy array, got "
                                  f"{type(arr).__name__}{'' if not isinstance(arr, np.ndarray) else ' of size 0'}")
-        Xc, Yc = X.copy(), Y.copy()  # the learner's forward may write into them: never into the caller's
+        # copies (the learner's forward may write into them), in the caller's memory layout: a Fortran-
+        # ordered X multiplies in another order than its C copy, and the last digits of J would differ
+        # from what the learner's own checker computes
+        Xc, Yc = X.copy(order="K"), Y.copy(order="K")
         _, cache = _forward(forward_propagation, Xc, Yc, work)
         before = _snapshot(cache)
         gradients = call(backward_propagation, "backward_propagation", Xc, Yc, cache)
         changed = _changed_entries(before, cache, work)
-        J = _Cost(lambda p, X, Y: _forward(forward_propagation, X, Y, p)[0], X=X.copy(), Y=Y.copy())
+        J = _Cost(lambda p, X, Y: _forward(forward_propagation, X, Y, p)[0], X=X.copy(order="K"),
+                  Y=Y.copy(order="K"))
     else:
         if cost is None or gradients is None:
             raise ValueError("nnlib.check needs cost= (a function params -> float) and gradients= (a dict "
@@ -626,11 +630,13 @@ class Triage:
 @one_blas_thread()
 def triangulate(parameters, cost=None, gradients=None, checker=None, *, forward_propagation=None,
                 backward_propagation=None, X=None, Y=None, m=None, layout=None, method="auto", progress=None,
-                checker_seconds=CHECKER_SECONDS):
+                checker_seconds=CHECKER_SECONDS, on_backprop=None):
     """Run nnlib's check on the learner's backprop and check the learner's checker; say where the bug is:
     in backprop, in the checker, in both, or nowhere. A checker whose judging would take more than
     checker_seconds (estimated from the cost's speed: it loops over every entry, several times) is
-    not run; nor is one when the cost itself cannot be checked (random, NaN, float32)."""
+    not run; nor is one when the cost itself cannot be checked (random, NaN, float32).
+    on_backprop: called with the Triage once backprop is judged, before the checker runs (the CLI
+    keeps that much in case the checker never returns)."""
     if isinstance(checker_seconds, bool) or not isinstance(checker_seconds, (int, float, np.integer, np.floating)) \
             or not checker_seconds > 0:
         raise ValueError(f"checker_seconds must be a number of seconds > 0, such as 60, got {checker_seconds!r}")
@@ -651,6 +657,8 @@ def triangulate(parameters, cost=None, gradients=None, checker=None, *, forward_
                                + (f", all of it at {backprop.kinks} entries on a kink (without them "
                                   f"{_fmt(backprop.without_kinks)})." if backprop.kink_only else "."))
         triage.findings += [d for d in backprop.diagnosis if d.claim != ("agrees",)][:4]
+    if on_backprop is not None:
+        on_backprop(triage)
     if checker is not None:
         _judge(triage, case, checker, unreadable, checker_seconds, progress)
     triage.verdict, triage.all_good = _verdict(triage, unreadable)

@@ -33,6 +33,10 @@ def resolve(bug_names=(), method="auto", keep_prob=None, masks="frozen"):
     keep_prob None is 1 (no dropout) unless a chosen bug or fresh masks need dropout.
     Raises ValueError naming what cannot be combined and what to choose instead.
     """
+    bug_names = bug_list(bug_names)
+    twice = sorted({name for name in bug_names if bug_names.count(name) > 1})
+    if twice:
+        raise ValueError(f"{' and '.join(twice)} {'is' if len(twice) == 1 else 'are'} named twice: give each bug once")
     chosen = [bugs.get(name) for name in bug_names]
     bugs.refuse_clashes(chosen)
     if method not in METHODS:
@@ -55,6 +59,18 @@ def resolve(bug_names=(), method="auto", keep_prob=None, masks="frozen"):
     return method, keep_prob
 
 
+def bug_list(bug_names):
+    """The bug names as a tuple, read once: a generator must not be used up by checking it."""
+    if bug_names is None:
+        return ()
+    if isinstance(bug_names, (str, bytes)) or not hasattr(bug_names, "__iter__"):
+        raise ValueError(f"bug_names must be a list of bug names, like ['shallow_copy'], got {bug_names!r}")
+    names = tuple(bug_names)
+    if not all(isinstance(n, str) for n in names):
+        raise ValueError(f"bug_names must be a list of bug names, like ['shallow_copy'], got {list(names)!r}")
+    return names
+
+
 def check_seed(seed):
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
@@ -66,9 +82,7 @@ def run(bug_names=(), batch=64, seed=0, method="auto", keep_prob=None, masks="fr
     if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or not 1 <= batch <= 4000:
         raise ValueError(f"batch must be a whole number from 1 to 4000 (the training split), got {batch!r}")
     check_seed(seed)
-    if isinstance(bug_names, str) or not all(isinstance(n, str) for n in bug_names or ()):
-        raise ValueError(f"bug_names must be a list of bug names, like ['shallow_copy'], got {bug_names!r}")
-    bug_names = tuple(bug_names or ())
+    bug_names = bug_list(bug_names)
     method, keep_prob = resolve(bug_names, method, keep_prob, masks)
     X, Y, shared = batch_and_params(int(batch), seed)
     params = {k_: v.copy() for k_, v in shared.items()}

@@ -93,6 +93,7 @@ def where(error):
     """' (my_network.py, line 12, in gradient_check_n)': the learner's line that raised."""
     frames = [f for f in traceback.extract_tb(error.__traceback__)
               if not (Path(f.filename).parent == Path(__file__).parent or "site-packages" in f.filename
+                      or f.filename.startswith("<frozen ")
                       or f"{Path('lib', 'python')}" in f.filename)]
     if not frames:
         return ""
@@ -298,8 +299,10 @@ def load_file(path, forward=None, backward=None, checker=None, data=None, notes=
     try:
         for number, source in pieces:
             failure = _run_piece(source, f"<code cell {number}>" if number else str(path), module)
+            if failure and number:  # its line is told in the cell: "code cell 3 raised X (line 2, ...)"
+                failure = f"code cell {number} raised {failure.replace(f'(code cell {number}, ', '(')}"
             if failure:
-                failures.append(f"code cell {number} raised {failure}" if number else failure)
+                failures.append(failure)
     finally:
         if folder in sys.path:
             sys.path.remove(folder)

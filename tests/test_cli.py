@@ -50,12 +50,23 @@ def test_shallow_copy_runs_the_loop_by_default():
     (["gradcheck", "--keep-prob", "0.99999999999"], ["--keep-prob", "0.99999999999", "print 1"]),
     (["gradcheck", "--keep-prob", "nan"], ["--keep-prob", "nan"]),
     (["frobnicate"], ["frobnicate", "gradcheck"]),
+    (["gradcheck", "--bug", "shallow_copy", "--bug", "shallow_copy"], ["shallow_copy is named twice"]),
+    (["check", "x.py", "--checker-seconds", "-1"], ["--checker-seconds", "> 0", "'-1'"]),
+    (["check", "x.py", "--checker-seconds", "0"], ["--checker-seconds", "'0'"]),
+    (["check", "x.py", "--checker-seconds", "nan"], ["--checker-seconds", "'nan'"]),
 ])
 def test_bad_arguments_give_one_line_and_no_traceback(args, words):
     out = run(*args)
     assert out.returncode == 2 and out.stdout == ""
     assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
     assert all(w in out.stderr for w in words), out.stderr
+
+
+@pytest.mark.parametrize("args", [["gradcheck", "--method", "newton", "--json"],
+                                  ["gradcheck", "--batch", "ten", "--json"], ["gradcheck", "--bug", "nope", "--json"]])
+def test_gradcheck_json_with_a_bad_argument_is_json_too(args):
+    out = run(*args)  # once: exit 2 and nothing on stdout (check --json already printed {"error": ...})
+    assert out.returncode == 2 and list(json.loads(out.stdout)) == ["error"], out.stdout
 
 
 def test_keep_prob_close_to_1_is_shown_as_given():

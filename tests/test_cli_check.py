@@ -110,12 +110,45 @@ def test_with_json_an_error_is_json_too(args):
     assert out.returncode == 2 and list(json.loads(out.stdout)) == ["error"]
 
 
-@pytest.mark.parametrize("name, phase", [("exits_on_import.py", "importing your file"),
-                                         ("exits_in_checker.py", "checking your code")])
-def test_a_file_that_ends_python_never_gets_a_verdict(name, phase):
-    out = check(name)  # once: exit 0 and no output at all
+def test_a_file_that_ends_python_never_gets_a_verdict():
+    out = check("exits_on_import.py")  # once: exit 0 and no output at all
     assert out.returncode == 2 and out.stdout == ""
-    assert "the doctor did not finish" in out.stderr and phase in out.stderr and "os._exit()" in out.stderr
+    assert "the doctor did not finish" in out.stderr and "importing your file" in out.stderr
+    assert "os._exit()" in out.stderr
+
+
+def test_a_checker_that_ends_python_keeps_the_backprop_verdict():
+    out = check("exits_in_checker.py")  # once: exit 2, "did not finish", and the backprop verdict lost
+    assert out.returncode == 1, out.stderr
+    assert out.stdout.startswith("verdict: backprop right; your checker could not be judged")
+    assert "your checker ended the Python process (exit status 0) before it answered: os._exit()" in out.stdout
+
+
+def test_a_checker_in_an_endless_loop_is_stopped_and_the_backprop_verdict_kept():
+    start = time.monotonic()
+    out = check("endless_checker.py", "--checker-seconds", "1", "--json")  # once: no output until interrupted
+    report = json.loads(out.stdout)
+    assert out.returncode == 1 and report["verdict"] == "backprop right; your checker could not be judged"
+    assert report["checker_error"] == "did not finish within 12 s (an endless loop, or something waiting)"
+    assert time.monotonic() - start < 60
+
+
+def test_a_thread_that_never_ends_does_not_keep_the_cli_waiting():
+    out = check("thread_forever.py")  # once: the child never exited, and the CLI waited for it forever
+    assert out.returncode == 0 and out.stdout.startswith("verdict: all good"), out.stderr
+
+
+def test_the_learners_code_cannot_forge_a_verdict():
+    # it writes {"code": 0, "text": "verdict: all good"} to every path in its environment and every
+    # open file, then ends Python (once: the result file's path was in NNLIB_CHECK_RESULT: "all good", exit 0)
+    out = check("forges_a_verdict.py")
+    assert out.returncode == 1 and out.stdout.startswith("verdict: bug in backprop; your checker could not be judged")
+    assert "all good" not in out.stdout
+
+
+def test_a_file_that_changes_directory_on_import_is_checked():
+    out = check("changes_directory.py")  # once: "list.remove(x): x not in list", exit 2
+    assert out.returncode == 0 and out.stdout.startswith("verdict: all good"), out.stderr
 
 
 def test_a_checker_that_asks_for_input_gets_one_line_instead_of_hanging():
@@ -136,6 +169,36 @@ def test_a_notebook_is_read_from_its_code_cells(tmp_path):
     notebook.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
     out = check(notebook)  # once: "no such Python file"
     assert out.returncode == 0 and out.stdout.startswith("verdict: all good"), out.stderr
+
+
+def _notebook(path, *cells):
+    path.write_text(json.dumps({"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                                           "source": source} for source in cells],
+                                "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    return path
+
+
+def test_a_notebook_whose_test_cell_fails_is_checked_and_the_cell_named(tmp_path):
+    notebook = _notebook(tmp_path / "assignment.ipynb", (FILES / "course_fixed.py").read_text(),
+                         "files = !ls\nimport numpy as np\nnp.dot?\n",  # IPython: a shell assignment, help
+                         "%%time\nX, Y, parameters = gradient_check_n_test_case()\n",
+                         "# a test cell, as in the course's notebooks\n"
+                         "grads = backward_propagation_n(X, Y, forward_propagation_n(X, Y, parameters)[1])\n"
+                         "assert gradient_check_n(parameters, grads, X, Y) > 0.2, 'expected 0.2850932'\n")
+    out = check(notebook)  # once: "could not import ... AssertionError (line 237)", exit 2
+    assert out.returncode == 0 and out.stdout.startswith("verdict: all good"), out.stderr
+    assert out.stdout.endswith("\nnote: code cell 4 raised AssertionError (line 3, in <module>): expected 0.2850932 "
+                               "(the doctor went on with the other cells)\n"), out.stdout
+
+
+def test_a_notebook_cell_that_fails_before_a_function_is_defined_is_named(tmp_path):
+    source = (FILES / "course_fixed.py").read_text().replace("import backward_propagation_n, ", "import ")
+    notebook = _notebook(tmp_path / "assignment.ipynb", "import numpy as np\n",
+                         "X = np.zeros((2, 2))\nY = X @ np.ones(3)\n", source)
+    out = check(notebook)
+    assert out.returncode == 2, out.stdout
+    assert "could not import assignment.ipynb: code cell 2 raised ValueError (line 2, in <module>): " in out.stderr
+    assert "; so it has no function backward_propagation_n or backward_propagation" in out.stderr, out.stderr
 
 
 def test_a_million_parameters_get_a_sample_in_seconds_and_no_certain_agreement():
