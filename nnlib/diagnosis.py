@@ -653,6 +653,13 @@ def _wrong(report, right, said):
     a = report.answers
     if len(facts) == 1 and not right:
         out.append(certain(f"{facts[0][0]} ({said}).", ("checker numeric", facts[0][1]), answers=a))
+    elif facts and not right and {n for _, n in facts} <= {"half", "half backward"}:
+        out.append(certain(f"its numeric gradient is half the true one ({said}).", ("checker numeric", "half"),
+                           answers=a))
+        readings = {"half": "(J(theta+eps) - J(theta)) / (2 eps), its J(theta-eps) evaluated at theta",
+                    "half backward": "(J(theta) - J(theta-eps)) / (2 eps), its J(theta+eps) evaluated at theta"}
+        out.append(likely("it computes " + "; or ".join(readings[n] for _, n in facts) + ": these differ in digits "
+                          "that its answers do not give, or that its own rounding moves."))
     elif facts:  # two readings of its numeric gradient fit: say each, sure of neither
         out.append(likely(f"its answers ({said}) fit more than one numeric gradient: "
                           + "; or ".join(text for text, _ in facts) + "."))

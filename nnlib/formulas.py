@@ -113,7 +113,8 @@ def fingerprints(J, params, keys, eps, cumulative=False, progress=None):
         bar.step()
         out, start = {}, 0
         for k, size in zip(keys, sizes, strict=True):
-            out[k] = theta[start:start + size].reshape(np.shape(params[k])).copy()
+            out[k] = np.empty_like(params[k])  # its memory layout too: the last digits of J depend on it
+            out[k][...] = theta[start:start + size].reshape(np.shape(params[k]))
             start += size
         return J(out)
 
