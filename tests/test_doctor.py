@@ -17,6 +17,7 @@ from learner_code import (
     dropout_cost,
     make_course_backward,
 )
+from learners.checkers import sparse_cs231n
 
 import nnlib
 from nnlib import course
@@ -453,20 +454,7 @@ def test_a_checker_that_draws_entries_at_random_is_said_to_and_never_certified(c
     X, Y, parameters = course_case
     grads = course.backward_propagation_n(X, Y, course.forward_propagation_n(X, Y, parameters)[1])
     J = lambda p: course.forward_propagation_n(X, Y, p)[0]  # noqa: E731
-    rng = np.random.default_rng(1)
-
-    def sparse(p, g, h=1e-5):  # CS231n's grad_check_sparse: 2 random entries per parameter, nudged in place
-        for key, x in p.items():
-            for _ in range(2):
-                ix = tuple(int(rng.integers(n)) for n in x.shape)
-                old = x[ix]
-                x[ix] = old + h
-                fp = J(p)
-                x[ix] = old - h
-                fm = J(p)
-                x[ix] = old
-                n, a = (fp - fm) / (2 * h), g["d" + key][ix]
-                print(f"numerical: {n:f} analytic: {a:f}, relative error: {abs(n - a) / (abs(n) + abs(a)):e}")
+    sparse = sparse_cs231n(J, np.random.default_rng(1))  # CS231n's grad_check_sparse, 2 entries a parameter
 
     verdict = nnlib.check_checker(sparse, parameters, J, grads, m=3)
     assert verdict.random and verdict.random[0] != verdict.random[1]

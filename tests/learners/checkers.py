@@ -14,6 +14,7 @@ import numpy as np
 from . import Program, Truth
 from . import course_style as course
 from .activations import tanh_backward, tanh_backward_slope_wrong, tanh_data, tanh_forward
+from .cs231n import central_at, eval_numerical_gradient
 
 KEYS = ["W1", "b1", "W2", "b2"]
 
@@ -91,38 +92,24 @@ def difference_and_verdict(J):
 
 
 def nditer_in_place(J, h=1e-7):
+    """CS231n's eval_numerical_gradient (nditer, each entry nudged in place and put back), the course's ratio."""
     def check(parameters, gradients):
-        analytic, numeric = [], []
-        for key, x in parameters.items():
-            g = np.zeros_like(x)
-            it = np.nditer(x, flags=["multi_index"], op_flags=["readwrite"])
-            while not it.finished:
-                ix = it.multi_index
-                old = x[ix]
-                x[ix] = old + h
-                fp = J(parameters)
-                x[ix] = old - h
-                fm = J(parameters)
-                x[ix] = old
-                g[ix] = (fp - fm) / (2 * h)
-                it.iternext()
-            analytic.append(gradients["d" + key].ravel())
-            numeric.append(g.ravel())
-        return norm_ratio(np.concatenate(analytic), np.concatenate(numeric))
+        numeric = [eval_numerical_gradient(lambda _: J(parameters), x, h=h).ravel() for x in parameters.values()]
+        return norm_ratio(flat(gradients, list(parameters), "d"), np.concatenate(numeric))
     return check
 
 
-def vectorised(J, epsilon):
-    """The course's loop over theta, with its own epsilon."""
+def vectorised(J, epsilon, order="C"):
+    """The course's loop over theta, with its own epsilon; theta goes back into arrays in `order`
+    (order="F", when theta was flattened in C order, is a learner's slip that scrambles the entries)."""
     def check(parameters, gradients):
         theta, grad = flat(parameters), flat(gradients, prefix="d")
-        shapes = [(k, parameters[k].shape) for k in KEYS]
 
         def unflatten(t):
             out, start = {}, 0
-            for k, shape in shapes:
-                size = int(np.prod(shape))
-                out[k] = t[start:start + size].reshape(shape)
+            for k in KEYS:
+                size = parameters[k].size
+                out[k] = t[start:start + size].reshape(parameters[k].shape, order=order)
                 start += size
             return out
         approx = np.zeros_like(theta)
@@ -143,13 +130,8 @@ def sparse_cs231n(J, rng, num_checks=2, h=1e-5):
         for key, x in parameters.items():
             for _ in range(num_checks):
                 ix = tuple(int(rng.integers(n)) for n in x.shape)
-                old = x[ix]
-                x[ix] = old + h
-                fxph = J(parameters)
-                x[ix] = old - h
-                fxmh = J(parameters)
-                x[ix] = old
-                numerical, analytic = (fxph - fxmh) / (2 * h), gradients["d" + key][ix]
+                numerical = central_at(lambda _: J(parameters), x, ix, h)
+                analytic = gradients["d" + key][ix]
                 print(f"numerical: {numerical:f} analytic: {analytic:f}, relative error: "
                       f"{abs(numerical - analytic) / (abs(numerical) + abs(analytic)):e}")
     return check
@@ -221,27 +203,6 @@ def float32_theta(J, epsilon=1e-7):
     return check
 
 
-def fortran_reshape(J, epsilon=1e-7):
-    def check(parameters, gradients):
-        theta, grad = flat(parameters), flat(gradients, prefix="d")
-
-        def unflatten(t):
-            out, start = {}, 0
-            for k in KEYS:
-                size = parameters[k].size
-                out[k] = t[start:start + size].reshape(parameters[k].shape, order="F")  # flattened in C order
-                start += size
-            return out
-        approx = np.zeros_like(theta)
-        for i in range(theta.size):
-            plus, minus = theta.copy(), theta.copy()
-            plus[i] += epsilon
-            minus[i] -= epsilon
-            approx[i] = (J(unflatten(plus)) - J(unflatten(minus))) / (2 * epsilon)
-        return norm_ratio(grad, approx)
-    return check
-
-
 def in_gradients_order(J, epsilon=1e-7):
     """Pairs the gradients in the order the gradient dict holds them with theta in the parameters'."""
     def check(parameters, gradients):
@@ -273,15 +234,7 @@ def typed_keys(J, names, formula, h=1e-5):
     def check(parameters, gradients):
         errors = []
         for name in names:
-            x, g = parameters[name], np.zeros_like(parameters[name])
-            for ix in np.ndindex(x.shape):
-                old = x[ix]
-                x[ix] = old + h
-                fp = J(parameters)
-                x[ix] = old - h
-                fm = J(parameters)
-                x[ix] = old
-                g[ix] = (fp - fm) / (2 * h)
+            g = eval_numerical_gradient(lambda _: J(parameters), parameters[name], h=h)
             a = gradients["d" + name]
             errors.append(rel_error(a, g) if formula == "max" else norm_ratio(a, g))
             print(f"{name} relative error: {errors[-1]:e}")
@@ -404,7 +357,8 @@ PROGRAMS = [
     _program("checker: the course's loop at eps = 1e-10", Truth(checker={"inaccurate"}, m=7),
              lambda J: vectorised(J, 1e-10)),
     _program("checker: float32 parameters", Truth(checker={"float32"}, m=7), float32_theta),
-    _program("checker: unflattens in Fortran order", Truth(checker={"scrambled"}, m=7), fortran_reshape),
+    _program("checker: unflattens in Fortran order", Truth(checker={"scrambled"}, m=7),
+             lambda J: vectorised(J, 1e-7, order="F")),
     _program("checker: gradients in their dict's order, last layer first", Truth(checker={"order"}, m=7),
              in_gradients_order, backward_in_reverse),
     _program("checker: parameter list typed by hand, b1 forgotten (max relative error)",

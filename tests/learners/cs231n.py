@@ -53,19 +53,24 @@ class ForgotToAverage(TwoLayerNet):
         return dscores
 
 
+def central_at(f, x, ix, h):
+    """(f(x + h) - f(x - h)) / 2h at entry ix: x[ix] nudged in place and put back."""
+    oldval = x[ix]
+    x[ix] = oldval + h
+    fxph = f(x)
+    x[ix] = oldval - h
+    fxmh = f(x)
+    x[ix] = oldval
+    return (fxph - fxmh) / (2 * h)
+
+
 def eval_numerical_gradient(f, x, verbose=False, h=0.00001):
     fx = f(x)  # noqa: F841 (as in the assignment)
     grad = np.zeros_like(x)
     it = np.nditer(x, flags=["multi_index"], op_flags=["readwrite"])
     while not it.finished:
         ix = it.multi_index
-        oldval = x[ix]
-        x[ix] = oldval + h
-        fxph = f(x)
-        x[ix] = oldval - h
-        fxmh = f(x)
-        x[ix] = oldval
-        grad[ix] = (fxph - fxmh) / (2 * h)
+        grad[ix] = central_at(f, x, ix, h)
         if verbose:
             print(ix, grad[ix])
         it.iternext()
