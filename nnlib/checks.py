@@ -172,6 +172,7 @@ class CheckReport:
     masks: str = "none (no dropout)"
     bugs: tuple = ()
     changed_cache_keys: list = field(default_factory=list)  # cache entries that backward wrote into
+    backward_writes: list = field(default_factory=list)  # X or Y, when backward wrote into them
     kinks: int = 0  # entries whose +eps and -eps steps straddle a kink (ReLU at 0)
     cost_repeatable: bool = True  # the same parameters gave the same cost twice
     nonfinite: list = field(default_factory=list)  # where a NaN or infinity was found
@@ -409,10 +410,10 @@ def numeric_gradient(cost, params, keys=None, entries=None, epsilon=EPSILON, pro
             values, J_pluses, J_minuses = np.empty(len(todo[key])), np.empty(len(todo[key])), np.empty(len(todo[key]))
             for n, idx in enumerate(todo[key]):
                 plus = copy_params(params)
-                plus[key][idx] += epsilon
+                _nudge(plus, key, idx, epsilon)
                 J_plus = cost(plus)
                 minus = copy_params(params)
-                minus[key][idx] -= epsilon
+                _nudge(minus, key, idx, -epsilon)
                 J_minus = cost(minus)
                 values[n] = (J_plus - J_minus) / (2 * epsilon)
                 J_pluses[n], J_minuses[n] = J_plus, J_minus
@@ -426,6 +427,17 @@ def numeric_gradient(cost, params, keys=None, entries=None, epsilon=EPSILON, pro
     finally:
         bar.close()
     return numeric, wrote, kinks
+
+
+def _nudge(params, key, idx, step):
+    try:
+        params[key][idx] += step
+    except ValueError as e:  # numpy's bare "assignment destination is read-only"
+        if "read-only" not in str(e):
+            raise
+        raise ValueError(f"{key} is read-only, and the check's perturbed copy shares its memory (a shallow copy, "
+                         "such as dict.copy(): the shallow_copy bug), so theta + eps cannot be written: pass "
+                         "writable copies, {k: v.copy() for k, v in params.items()}") from None
 
 
 def _straddles_kink(J_plus, J0, J_minus):

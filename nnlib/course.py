@@ -42,6 +42,7 @@ def sigmoid(Z):
 
 def forward_propagation_n(X, Y, parameters):
     """LINEAR -> RELU -> LINEAR -> RELU -> LINEAR -> SIGMOID; returns (cost, cache)."""
+    _check_inputs(X, parameters)
     m = X.shape[1]
     W1, b1 = parameters["W1"], parameters["b1"]
     W2, b2 = parameters["W2"], parameters["b2"]
@@ -95,6 +96,7 @@ def dictionary_to_vector(parameters):
 
 def vector_to_dictionary(theta):
     """The inverse of dictionary_to_vector."""
+    _check_theta(theta)
     parameters, start = {}, 0
     for key in KEYS:
         size = int(np.prod(SHAPES[key]))
@@ -124,3 +126,25 @@ def gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7):
     numerator = np.linalg.norm(grad - gradapprox)
     denominator = np.linalg.norm(grad) + np.linalg.norm(gradapprox)
     return numerator / denominator
+
+
+def _check_inputs(X, parameters):
+    """One line on what the course's network cannot use, instead of numpy's KeyError or 'not aligned'."""
+    missing = [key for key in KEYS if key not in parameters]
+    if missing:
+        raise ValueError(f"parameters has no {', '.join(missing)}: this network needs {', '.join(KEYS)}")
+    n_x = parameters["W1"].shape[1]
+    if np.ndim(X) != 2 or X.shape[0] != n_x:
+        hint = ": did you pass X.T? Examples go in columns" if np.ndim(X) == 2 and X.shape[1] == n_x else ""
+        raise ValueError(f"X has shape {np.shape(X)}, but W1 is {parameters['W1'].shape}, so X must be ({n_x}, m)"
+                         f"{hint}")
+
+
+def _check_theta(theta):
+    if isinstance(theta, tuple):
+        raise ValueError("theta is a tuple: dictionary_to_vector returns (theta, keys), so write "
+                         "theta, _ = dictionary_to_vector(parameters)")
+    size = sum(int(np.prod(shape)) for shape in SHAPES.values())
+    if np.size(theta) != size:
+        raise ValueError(f"theta has {np.size(theta)} entries, but this network has {size} parameters "
+                         "(W1 20, b1 5, W2 15, b2 3, W3 3, b3 1): make it with dictionary_to_vector(parameters)")

@@ -181,6 +181,12 @@ def diagnose(report):
         out.append(certain(f"your cost writes into what it is given ({', '.join(report.cost_writes)}): the check "
                            "gave it copies, so its numbers stand, but in training such a cost changes your "
                            "parameters behind your back.", ("cost writes", frozenset(report.cost_writes))))
+    if report.backward_writes:
+        written = " and ".join(report.backward_writes)
+        out.append(certain(f"backward wrote into {written}, the data it was given: an in-place operation (X *= ..., "
+                           "or dZ = X and then dZ[...] = 0). The check gave it copies, so its numbers stand, but "
+                           f"in your own code {written} {'is' if len(report.backward_writes) == 1 else 'are'} "
+                           "different after backward.", ("backward writes", frozenset(report.backward_writes))))
     if report.changed_cache_keys:
         out.append(certain(f"backward changed the cache it was given ({', '.join(report.changed_cache_keys)}): an "
                            "in-place operation. " + (

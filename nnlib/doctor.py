@@ -187,7 +187,7 @@ def _check_case(case, method="auto", epsilon=EPSILON, threshold=THRESHOLD, k=25,
                          f"{report.cost_value:.3g}, whose last digits move each numeric entry by about "
                          f"{_rounding(report):.0e})")
             report = again
-    report.changed_cache_keys = case.changed_cache
+    report.changed_cache_keys, report.backward_writes = case.changed_cache, list(case.backward_writes)
     report.params_unchanged = report.params_unchanged and not case.wrote
     report.notes, report.cost_writes = notes, list(case.cost.wrote)
     report.diagnosis = diagnose(report)
@@ -235,6 +235,7 @@ class _Case:
     wrote: bool             # the learner's forward, backward or gradient function changed the parameters
     m: int = None
     layout: str = ""
+    backward_writes: list = field(default_factory=list)  # X or Y, which backward wrote into (it got copies)
 
     @property
     def entries(self):
@@ -261,10 +262,15 @@ def _resolve(parameters, cost, gradients, forward_propagation, backward_propagat
         # ordered X multiplies in another order than its C copy, and the last digits of J would differ
         # from what the learner's own checker computes
         Xc, Yc = X.copy(order="K"), Y.copy(order="K")
-        _, cache = _forward(forward_propagation, Xc, Yc, work)
-        before = _snapshot(cache)
+        try:
+            _, cache = _forward(forward_propagation, Xc, Yc, work)
+        except ValueError as e:
+            raise ValueError(f"{e}{'' if 'X.T' in str(e) else _transposed_hint(X, parameters)}") from e
+        before, data = _snapshot(cache), {"X": Xc.copy(), "Y": Yc.copy()}
         gradients = call(backward_propagation, "backward_propagation", Xc, Yc, cache)
         changed = _changed_entries(before, cache, work)
+        backward_writes = [name for name, arr in (("X", Xc), ("Y", Yc))
+                           if not np.array_equal(data[name], arr, equal_nan=True)]
         J = _Cost(lambda p, X, Y: _forward(forward_propagation, X, Y, p)[0], X=X.copy(order="K"),
                   Y=Y.copy(order="K"))
     else:
@@ -275,7 +281,7 @@ def _resolve(parameters, cost, gradients, forward_propagation, backward_propagat
             raise ValueError(f"cost must be a function params -> float, got {type(cost).__name__}")
         if callable(gradients):
             gradients = call(gradients, "gradients function", work)
-        changed = []
+        changed, backward_writes = [], []
         J = _Cost(lambda p: scalar_cost(call(cost, "cost", p), "cost"))
     wrote = not all(np.array_equal(work[k], parameters[k], equal_nan=True) for k in parameters) \
         or set(work) != set(parameters)
@@ -288,7 +294,18 @@ def _resolve(parameters, cost, gradients, forward_propagation, backward_propagat
         if arr.dtype.kind not in "fiu":
             raise ValueError(f"{g} must hold real numbers, got dtype {arr.dtype}")
         analytic[p] = arr.astype(float)
-    return _Case(J, gradients, analytic, work, changed, wrote, m, how)
+    return _Case(J, gradients, analytic, work, changed, wrote, m, how, backward_writes)
+
+
+def _transposed_hint(X, parameters):
+    """" (did you pass X.T? ...)" when X fits the first weight matrix in neither layout and X.T does."""
+    weights = [v for k, v in parameters.items() if np.ndim(v) == 2 and str(k).lower().startswith("w")]
+    if not weights or np.ndim(X) != 2:
+        return ""
+    (rows, cols), (n_out, n_in) = np.shape(X), np.shape(weights[0])
+    fits, fits_transposed = rows == n_in or cols == n_out, cols == n_in or rows == n_out
+    return (f" (X is {np.shape(X)} and the first weight matrix {np.shape(weights[0])}: they fit only as X.T. Did you "
+            "pass X.T? The course puts examples in columns, X (n_x, m))") if fits_transposed and not fits else ""
 
 
 def _snapshot(obj):
@@ -728,6 +745,8 @@ def _verdict(triage, unreadable):
                (True, False): "bug in the checker", (False, False): "bugs in both"}[(right, checker_ok)]
     if verdict == "all good" and bp.changed_cache_keys:
         return "gradients right, but backward writes into its cache", False
+    if verdict == "all good" and bp.backward_writes:
+        return f"gradients right, but backward writes into {' and '.join(bp.backward_writes)}", False
     if verdict == "all good" and (bp.cost_writes or not bp.params_unchanged):
         return "gradients right, but your code writes into its parameters", False
     if verdict == "all good" and sampled:

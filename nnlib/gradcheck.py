@@ -214,8 +214,13 @@ def epsilon_sweep(params, X, Y, epsilons=None, dtype=np.float64, rng=None):
         raise ValueError(f"epsilons must be positive numbers such as 1e-7, got {epsilons!r}") from None
     if epsilons.size == 0 or not np.all(np.isfinite(epsilons) & (epsilons > 0) & (epsilons < 1)):
         raise ValueError(f"epsilons must be positive numbers below 1, such as 1e-7, got {epsilons.tolist()}")
-    if dtype not in (np.float64, np.float32, "float64", "float32"):
-        raise ValueError(f"dtype must be np.float64 or np.float32, got {dtype!r}")
+    try:
+        kind = None if dtype is None else np.dtype(dtype).type  # float, "f8", np.dtype("float64"): np.float64
+    except TypeError:
+        kind = None
+    if kind not in (np.float64, np.float32):
+        raise ValueError(f"dtype must be np.float64 (or float) or np.float32, got {dtype!r}")
+    dtype = kind
     if rng is not None and not isinstance(rng, np.random.Generator):
         raise ValueError(f"rng must be np.random.default_rng(seed), got {type(rng).__name__}")
     rng = rng if rng is not None else np.random.default_rng(0)

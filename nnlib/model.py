@@ -145,7 +145,8 @@ def dropout_backward(dA, D, keep_prob):
 
 
 def forward(params, X, keep_prob=1.0, masks=None, rng=None):
-    """Forward pass. Returns the cache {"A0": X, "Z1", "A1", ..., "ZL", "AL"} (+ "D1"... with dropout).
+    """Forward pass. Returns the cache {"A0": X, "Z1", "A1", ..., "ZL", "AL"} (with dropout also
+    "D1", ... and "keep_prob", so that backward can tell when it is given another keep_prob).
 
     keep_prob < 1 switches inverted dropout on for the hidden layers. The masks come
     from `masks` when given (frozen: the same masks every call) or are drawn from `rng`.
@@ -159,6 +160,7 @@ def forward(params, X, keep_prob=1.0, masks=None, rng=None):
                 raise ValueError("dropout (keep_prob < 1) needs masks=... or rng=... to draw them")
             masks = draw_masks(params, X.shape[1], keep_prob, rng)
         cache.update(_check_masks(params, masks, X.shape[1]))
+        cache["keep_prob"] = keep_prob
     for l in range(1, L + 1):
         Z = params[f"W{l}"] @ cache[f"A{l - 1}"] + params[f"b{l}"]
         if l < L:
@@ -308,11 +310,22 @@ def _check_params(params, n_in=None, m=None):
     if not isinstance(params, dict) or not params:
         raise ValueError("params must be a dict {'W1', 'b1', 'W2', 'b2', ...} of arrays, "
                          "as init_params(rng) returns")
-    L = len(params) // 2
+    L = 0
+    while f"W{L + 1}" in params or f"b{L + 1}" in params:  # the layers the keys name, from 1 on
+        L += 1
+    expected = [f"{p}{l}" for l in range(1, L + 1) for p in ("W", "b")]
+    extra = [k for k in params if k not in expected]
+    if extra and L:
+        raise ValueError(f"params has {', '.join(map(repr, extra))}, which no layer of W1 ... W{L} uses: a network's "
+                         f"params are exactly {expected} (leave the others out of the dict)")
     for l in range(1, L + 1):
         W, b = params.get(f"W{l}"), params.get(f"b{l}")
         if not (isinstance(W, np.ndarray) and isinstance(b, np.ndarray)):
             _refuse_params(params, l)
+        for key, arr in ((f"W{l}", W), (f"b{l}", b)):
+            if arr.dtype.kind not in "biuf":
+                raise TypeError(f"{key} must hold numbers, got an array of dtype {arr.dtype} "
+                                f"(np.array({key}, dtype=float))")
         n_in = W.shape[-1] if n_in is None else n_in
         if W.ndim != 2 or W.shape[1] != n_in:
             hint = " (examples go in columns: did you pass X.T?)" if l == 1 and m == W.shape[-1] else ""
@@ -321,8 +334,9 @@ def _check_params(params, n_in=None, m=None):
         if b.shape != (W.shape[0], 1):
             raise ValueError(f"b{l} has shape {b.shape}; it must be a column ({W.shape[0]}, 1)")
         n_in = W.shape[0]
-    if len(params) % 2:
-        _refuse_params(params, L + 1)
+    if not L:
+        raise ValueError(f"params has keys {sorted(map(str, params))}; expected W1, b1, W2, b2, ... "
+                         "(as init_params(rng) returns)")
     return L
 
 
@@ -330,8 +344,10 @@ def _refuse_params(params, l):
     """The error for layer l's parameters: a key is missing, or a value is not an array."""
     for key in (f"W{l}", f"b{l}"):
         if key not in params:
-            expected = [f"{p}{j}" for j in range(1, (len(params) + 3) // 2) for p in ("W", "b")]
-            raise ValueError(f"params has keys {sorted(params)}; expected {expected}")
+            last = max(int(k[1:]) for k in params if str(k)[:1] in "Wb" and str(k)[1:].isdigit())
+            expected = [f"{p}{j}" for j in range(1, last + 1) for p in ("W", "b")]
+            raise ValueError(f"params has no {key!r}: its keys are {sorted(map(str, params))}, a network's "
+                             f"{expected}")
         if not isinstance(params[key], np.ndarray):
             raise TypeError(f"{key} is a {type(params[key]).__name__}; parameters must be NumPy arrays "
                             f"(np.array({key}, dtype=float))")
@@ -347,7 +363,8 @@ def _check_network(params, X):
         fits = X.ndim == 2 and X.shape[1] > 0 and X.dtype.kind in "biuf" and len(params) == 2 * L > 0
         for l in range(1, L + 1):
             W, b = params[f"W{l}"], params[f"b{l}"]
-            fits = fits and W.ndim == 2 and W.shape[1] == n and b.shape == (W.shape[0], 1)
+            fits = fits and W.ndim == 2 and W.shape[1] == n and b.shape == (W.shape[0], 1) \
+                and W.dtype.kind in "biuf" and b.dtype.kind in "biuf"
             n = W.shape[0]
     except (TypeError, KeyError, AttributeError, IndexError):  # not a dict, a key missing, a list
         fits = False
@@ -390,10 +407,17 @@ def _check_dropout(A, D, keep_prob):
 
 
 def _check_cache(params, cache, Y, keep_prob):
-    """(L, Y as an array), after checking that cache is forward's for these params and Y fits it."""
+    """(L, Y as an array), after checking that cache is forward's for these params and Y fits it,
+    with the keep_prob its forward pass had."""
     keep_prob = check_keep_prob(keep_prob)
     if not isinstance(cache, dict) or "A0" not in cache:
         raise ValueError("cache must be the dict forward(params, X) returned (it has no 'A0')")
+    if cache.get("keep_prob", keep_prob) != keep_prob or ("D1" in cache and "keep_prob" not in cache
+                                                           and keep_prob == 1.0):
+        was = f"keep_prob={cache['keep_prob']:g}" if "keep_prob" in cache else "dropout on (it holds D1)"
+        raise ValueError(f"this cache comes from a forward pass with {was}, but backward was given "
+                         f"keep_prob={keep_prob:g}: give backward the keep_prob of the forward pass (else its "
+                         "gradients miss the masks or the 1/keep_prob)")
     X, L = _check_network(params, cache["A0"])
     M = X.shape[1]
     for l in range(1, L + 1):

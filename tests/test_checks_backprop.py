@@ -117,3 +117,35 @@ def test_auto_samples_a_network_with_more_entries_than_the_loop_takes():
                          gradients={"dW1": np.outer(1 - np.tanh(parameters["W1"] @ x) ** 2, x)})
     assert report.method == "sampled" and report.checked == 25, report
     assert "21,000 entries, more than the 20,000 checked one by one by default" in report.notes[0]
+
+
+def test_x_transposed_gets_the_hint_nnlib_forward_gives():
+    X, Y, parameters = course.test_case()
+
+    def forward(X, Y, p):  # a learner's, without checks: numpy's "shapes (5,4) and (3,4) not aligned"
+        Z1 = np.dot(p["W1"], X) + p["b1"]
+        return course.forward_propagation_n(X, Y, p) if Z1 is not None else None
+    with pytest.raises(ValueError, match=r"not aligned.*fit only as X\.T\. Did you pass X\.T\?"):
+        nnlib.check(parameters, forward_propagation=forward, backward_propagation=course.backward_propagation_n,
+                    X=X.T.copy(), Y=Y)
+    with pytest.raises(ValueError) as refused:  # nnlib.course's forward gives the hint itself: once is enough
+        nnlib.check(parameters, forward_propagation=course.forward_propagation_n,
+                    backward_propagation=course.backward_propagation_n, X=X.T.copy(), Y=Y)
+    assert str(refused.value).count("X.T") == 1, refused.value
+
+
+def test_a_backward_that_writes_into_x_is_told():
+    X, Y, parameters = course.test_case()
+
+    def backward(X, Y, cache):
+        grads = course.backward_propagation_n(X, Y, cache)
+        X *= 0.0  # "frees" X, in place
+        return grads
+    report = nnlib.check(parameters, forward_propagation=course.forward_propagation_n, backward_propagation=backward,
+                         X=X, Y=Y)
+    assert report.passed and report.backward_writes == ["X"]  # once: never reported (the doctor copies X)
+    assert any(line.startswith("certain: backward wrote into X") for line in report.diagnosis), report
+    with contextlib.redirect_stdout(io.StringIO()):
+        triage = nnlib.triangulate(parameters, forward_propagation=course.forward_propagation_n,
+                                   backward_propagation=backward, X=X, Y=Y)
+    assert triage.verdict == "gradients right, but backward writes into X" and not triage.all_good

@@ -263,3 +263,20 @@ def test_epsilon_sweep_refuses_what_it_cannot_use(mnist, kwargs, message):
 def test_gradient_check_takes_lists_once_they_are_checked(mnist):
     params, X, Y = _batch(mnist, 4, 0)
     assert gradient_check(params, X.tolist(), Y.tolist()).passed
+
+
+def test_read_only_parameters_under_a_shallow_copy_are_told_as_that(mnist):
+    params, X, Y = _batch(mnist, 4, 0)
+    for v in params.values():
+        v.flags.writeable = False
+    with bugs.enabled("shallow_copy"), pytest.raises(ValueError, match="W1 is read-only, and the check's perturbed "
+                                                                          "copy shares its memory"):
+        gradient_check(params, X, Y, method="loop")  # once: numpy's bare "assignment destination is read-only"
+
+
+@pytest.mark.parametrize("dtype", [float, "float64", np.dtype("float64")])
+def test_epsilon_sweep_takes_float_for_float64(mnist, dtype):
+    params, X, Y = _batch(mnist, 4, 0)
+    eps = [1e-3, 1e-7]
+    assert np.array_equal(nnlib.epsilon_sweep(params, X, Y, eps, dtype=dtype)[1],
+                          nnlib.epsilon_sweep(params, X, Y, eps)[1])  # once: refused, though float is float64

@@ -1,7 +1,9 @@
+import re
+
 import numpy as np
 import pytest
 
-from nnlib import model
+from nnlib import course, model
 
 
 def test_forward_shapes_and_cache(batch):
@@ -209,6 +211,19 @@ BAD_CALLS = {
     "no layers": (lambda p, X, Y, c: model.init_params(_RNG, (784,)), "layer_sizes"),
     "layer of 0 units": (lambda p, X, Y, c: model.init_params(_RNG, (784, 0, 10)), "layer_sizes"),
     "text for Z": (lambda p, X, Y, c: model.relu_deriv(["a"]), "numbers"),
+    # once: numpy's UFuncTypeError; a list of which keys a network expects, not which one is extra
+    "W1 of strings": (lambda p, X, Y, c: model.forward(dict(p, W1=p["W1"].astype(str)), X), "W1 must hold numbers"),
+    "an extra key": (lambda p, X, Y, c: model.forward(dict(p, gamma=np.ones(3)), X), "'gamma', which no layer"),
+    "two extra keys": (lambda p, X, Y, c: model.forward(dict(p, gamma1=np.ones(3), beta1=np.ones(3)), X),
+                       "'gamma1', 'beta1', which no layer"),
+    # once: a silent 20 % error (the masks and 1/keep_prob left out)
+    "backward, keep_prob forgotten after dropout": (
+        lambda p, X, Y, c: model.backward(p, model.forward(p, X, 0.8, rng=_RNG), Y),
+        "forward pass with keep_prob=0.8, but backward was given keep_prob=1"),
+    "backward, another keep_prob": (
+        lambda p, X, Y, c: model.backward(p, model.forward(p, X, 0.8, rng=_RNG), Y, 0.5), "keep_prob=0.5"),
+    "backward, a hand-made cache with masks": (
+        lambda p, X, Y, c: model.backward(p, dict(c, D1=np.ones_like(c["A1"])), Y), "dropout on (it holds D1)"),
 }
 
 
@@ -261,3 +276,19 @@ def test_nan_parameters_give_no_made_up_accuracy(batch):
     broken = {**params, "W1": params["W1"] * np.nan}
     with pytest.raises(ValueError, match="NaN"):
         model.accuracy(broken, X, np.zeros(X.shape[1], dtype=int))
+
+
+# --- nnlib.course: the course's network, its inputs ----------------------------------------------
+
+@pytest.mark.parametrize("call, words", [
+    (lambda X, Y, p: course.forward_propagation_n(X.T, Y, p), "did you pass X.T?"),
+    (lambda X, Y, p: course.forward_propagation_n(X, Y, {k: v for k, v in p.items() if k != "b2"}),
+     "parameters has no b2"),
+    (lambda X, Y, p: course.vector_to_dictionary(course.dictionary_to_vector(p)), "theta, _ = dictionary_to_vector"),
+    (lambda X, Y, p: course.vector_to_dictionary(np.zeros((46, 1))), "theta has 46 entries, but this network has 47"),
+])
+def test_the_course_network_names_what_it_cannot_use(call, words):
+    # once: numpy's "shapes (5,4) and (3,4) not aligned", KeyError: 'b2', "cannot reshape array"
+    with pytest.raises(ValueError, match=re.escape(words)) as info:
+        call(*course.test_case())
+    assert "\n" not in str(info.value)
