@@ -376,7 +376,7 @@ class CheckerReport:
         return f"{want:.3f}{label}", bool(np.isfinite(value) and abs(value - want) < 1e-3 * max(1.0, want))
 
     def to_dict(self):
-        out = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "fits"}
+        out = {k: getattr(self, k) for k in self.__dataclass_fields__ if k not in ("fits", "right_predictions")}
         out["diagnosis"] = [str(d) for d in self.diagnosis]
         out["fits"] = [{"numeric": f.numeric, "formula": f.formula, "step": f.step, "c": f.c, "pairing": f.pairing}
                        for f in self.fits]
