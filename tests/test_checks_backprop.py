@@ -149,3 +149,12 @@ def test_a_backward_that_writes_into_x_is_told():
         triage = nnlib.triangulate(parameters, forward_propagation=course.forward_propagation_n,
                                    backward_propagation=backward, X=X, Y=Y)
     assert triage.verdict == "gradients right, but backward writes into X" and not triage.all_good
+
+
+@pytest.mark.parametrize("seconds", [None, "60", -1, 0, float("nan"), True])
+def test_triangulate_refuses_checker_seconds_that_are_not_a_time(seconds):
+    X, Y, parameters = course.test_case()
+    with pytest.raises(ValueError, match="checker_seconds must be a number of seconds > 0"):
+        nnlib.triangulate(parameters, forward_propagation=course.forward_propagation_n,
+                          backward_propagation=course.backward_propagation_n, X=X, Y=Y,
+                          checker=lambda p, g: 0.0, checker_seconds=seconds)
