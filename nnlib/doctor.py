@@ -245,6 +245,7 @@ class _Case:
 def _resolve(parameters, cost, gradients, forward_propagation, backward_propagation, X, Y, m, layout=None):
     """Both forms of the call, on copies of the learner's parameters (and X, Y)."""
     _check_parameters(parameters)
+    check_epsilon(parameters, EPSILON)  # float64 parameters, said before any of the learner's code runs
     work = {k: np.array(v, copy=True) for k, v in parameters.items()}
     m, how = examples_in(X, parameters, m, layout)
     course_form = forward_propagation is not None or backward_propagation is not None

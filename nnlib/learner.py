@@ -123,6 +123,9 @@ def call(fn, what, *args):
 
 def scalar_cost(value, what):
     """The cost as one float64 number, or one line that says why it is not one."""
+    if isinstance(value, tuple):
+        raise ValueError(f"{what} must return one number, got a tuple of {len(value)}: return the cost alone (for a "
+                         "forward pass that returns (cost, cache): cost=lambda p: forward(p)[0])")
     if value is None or isinstance(value, (str, bytes, bool, np.bool_)):
         hint = " (a forgotten return?)" if value is None else ""
         raise ValueError(f"{what} must return a number, got {type(value).__name__}{hint}")

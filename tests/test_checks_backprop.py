@@ -158,3 +158,13 @@ def test_triangulate_refuses_checker_seconds_that_are_not_a_time(seconds):
         nnlib.triangulate(parameters, forward_propagation=course.forward_propagation_n,
                           backward_propagation=course.backward_propagation_n, X=X, Y=Y,
                           checker=lambda p, g: 0.0, checker_seconds=seconds)
+
+
+def test_nnlib_check_says_what_is_wrong_with_a_cost_or_parameters_in_one_line():
+    X, Y, parameters = course.test_case()
+    grads = course.backward_propagation_n(X, Y, course.forward_propagation_n(X, Y, parameters)[1])
+    with pytest.raises(ValueError, match=r"got a tuple of 2: return the cost alone"):  # once: numpy's "inhomogeneous"
+        nnlib.check(parameters, cost=lambda p: course.forward_propagation_n(X, Y, p), gradients=grads)
+    with pytest.raises(ValueError, match="W1 is object: a gradient check needs float64"):  # once: numpy's isnan error
+        nnlib.check({k: v.astype(object) for k, v in parameters.items()},
+                    cost=lambda p: course.forward_propagation_n(X, Y, p)[0], gradients=grads)
