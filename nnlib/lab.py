@@ -240,8 +240,8 @@ def report_html(report, alone_reports=None):
 def busy_html(controls, previous=""):
     """What the lab shows while a check runs: which controls it is computing for, over the
     previous result made invisible (it keeps its space, so the page does not jump)."""
-    # not a result any more (no bl-result, bl-shown or data-), but laid out as one
-    ghost = re.sub(r" (class='bl-result[^']*'|data-\w+='[^']*')", "", previous)
+    # not a result any more (no bl-result, bl-error, bl-shown or data-), but laid out as one
+    ghost = re.sub(r" (class='bl-(result|error) [^']*'|data-\w+='[^']*')", "", previous)
     return (f"<div {_marks('busy', controls)} aria-busy='true' style='position:relative;"
             f"min-height:3em;white-space:normal'><div style='position:absolute;top:0;left:0;z-index:1;"
             f"padding:6px 14px;font-size:22px;background:#fff8e1;border:2px solid #f9a825;"
