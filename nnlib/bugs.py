@@ -60,7 +60,7 @@ REGISTRY = {b.name: b for b in (
         "order (dW2 right after dZ2, then the derivative) the same bug leaves every gradient right "
         "and only damages the cache",
         ((model, "relu_deriv", lambda old: _relu_deriv_in_place),
-         (model, "RELU_DERIV_INPUT", lambda old: "A"))),
+         (model, "relu_deriv_input", lambda old: lambda cache, l: cache[f"A{l}"]))),
     Bug("inplace_relu_deriv_z", "backprop",
         "the same in-place relu_deriv, but taken on the cached Z1",
         "invisible to the check: nothing reads Z1 after the derivative, so every gradient is "
@@ -103,9 +103,6 @@ REGISTRY = {b.name: b for b in (
         ((gradcheck, "grad_vector", lambda old: _sorted_grad_vector),)),
 )}
 
-_active = []
-
-
 def refuse_clashes(chosen):
     """Refuse two bugs that replace the same function: the outcome would depend on their order."""
     owners = {}
@@ -131,24 +128,45 @@ def get(name):
 
 
 # The correct functions, recorded once: whatever happens inside `enabled`, the outermost block
-# ends with exactly these in place. One lock, so that two blocks can never interleave (a widget
-# callback on another thread): interleaved, the block that ends last would put back the other's bug.
+# ends with exactly these in place. One lock, so that two blocks can never interleave. And a bug is
+# on only for the thread that switched it on: JupyterLab runs a widget's callback on a thread of
+# its own while a cell may be running, and that cell must keep calling the correct functions. While
+# a block is open, each patched name holds a small dispatcher that picks the bugged version for the
+# block's thread and the correct one for every other thread.
 _ORIGINALS = {(module, attr): getattr(module, attr) for bug in REGISTRY.values() for module, attr, _ in bug.patches}
 _lock = threading.RLock()
 _depth = 0
+_owner = None        # the thread whose `enabled` block is open
+_current = {}        # (module, attr) -> what the owner thread calls instead of the original
+_active = []
+
+
+def _dispatcher(key):
+    original = _ORIGINALS[key]
+
+    def dispatch(*args, **kwargs):
+        chosen = _current.get(key, original) if threading.get_ident() == _owner else original
+        return chosen(*args, **kwargs)
+    return dispatch
+
+
+_DISPATCHERS = {key: _dispatcher(key) for key in _ORIGINALS}
 
 
 def _restore_originals():
     for (module, attr), original in _ORIGINALS.items():
         setattr(module, attr, original)
+    _current.clear()
 
 
 @contextmanager
 def enabled(*names):
-    """Switch the named bugs on for the body of the `with` block; always switch them off after."""
-    global _depth
+    """Switch the named bugs on for the body of the `with` block, on this thread only; always
+    switch them off after."""
+    global _depth, _owner
     with _lock:
         _depth += 1
+        _owner = threading.get_ident()
         try:
             with _patched(*names) as chosen:
                 yield chosen
@@ -156,6 +174,7 @@ def enabled(*names):
             _depth -= 1
             if _depth == 0:
                 _restore_originals()
+                _owner = None
 
 
 @contextmanager
@@ -170,14 +189,19 @@ def _patched(*names):
     try:
         for bug in chosen:
             for module, attr, make in bug.patches:
-                old = getattr(module, attr)
-                undo.append((module, attr, old))
-                setattr(module, attr, make(old))
+                key = (module, attr)
+                old = _current.get(key, _ORIGINALS[key])
+                undo.append((key, key in _current, old))
+                _current[key] = make(old)
+                setattr(module, attr, _DISPATCHERS[key])
             _active.append(bug.name)
         yield [b.name for b in chosen]
     finally:
-        for module, attr, old in reversed(undo):
-            setattr(module, attr, old)
+        for key, had, old in reversed(undo):
+            if had:
+                _current[key] = old
+            else:
+                _current.pop(key, None)
         for bug in chosen:
             if bug.name in _active:
                 _active.remove(bug.name)

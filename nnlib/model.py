@@ -17,9 +17,6 @@ from .data import check_labels, is_whole
 
 LAYER_SIZES = (784, 10, 10)
 
-# ReLU'(z) is 1 where z > 0 and 0 elsewhere. A = relu(Z) is > 0 at exactly the same
-# places, so the derivative could be read from either cache entry; we read it from Z.
-RELU_DERIV_INPUT = "Z"
 
 # The smallest normal float64 (2.2e-308). A probability below it has lost digits, and one
 # below 5e-324 is stored as exactly 0: its log can no longer be computed from it.
@@ -53,6 +50,12 @@ def init_params(rng, layer_sizes=LAYER_SIZES):
 
 def relu(Z):
     return np.maximum(0.0, _numbers(Z, "Z"))
+
+
+def relu_deriv_input(cache, l):
+    """The cache entry ReLU'(.) is read from: Z_l. A_l = relu(Z_l) is > 0 at exactly the same
+    places, so it would give the same derivative (the bug lab's inplace_relu_deriv reads A_l)."""
+    return cache[f"Z{l}"]
 
 
 def relu_deriv(Z):
@@ -190,7 +193,7 @@ def backward(params, cache, Y, keep_prob=1.0):
         dA = params[f"W{l + 1}"].T @ dZ[l + 1]
         if keep_prob < 1.0:
             dA = dropout_backward(dA, cache[f"D{l}"], keep_prob)
-        dZ[l] = dA * relu_deriv(cache[f"{RELU_DERIV_INPUT}{l}"])
+        dZ[l] = dA * relu_deriv(relu_deriv_input(cache, l))
     grads = {}
     for l in range(1, L + 1):
         grads[f"dW{l}"] = dZ[l] @ cache[f"A{l - 1}"].T

@@ -1,6 +1,9 @@
+import threading
+
 import numpy as np
 import pytest
 
+import nnlib
 from nnlib import bugs, checks, experiment, gradcheck, model
 
 SEEN = [b for b in bugs.REGISTRY.values() if b.seen_by_check]
@@ -63,13 +66,13 @@ def test_two_bugs_can_mask_each_other():
 
 
 def test_bugs_are_switched_off_even_when_the_body_raises():
-    originals = (model.relu_deriv, model.backward, model.RELU_DERIV_INPUT, checks.copy_params)
+    originals = (model.relu_deriv, model.backward, model.relu_deriv_input, checks.copy_params)
     compatible = [n for n in bugs.REGISTRY if n not in ("inplace_relu_deriv_z", "missing_relu_mask")]
     with pytest.raises(RuntimeError):
         with bugs.enabled(*compatible):
             assert bugs.active() == compatible
             raise RuntimeError("boom")
-    assert (model.relu_deriv, model.backward, model.RELU_DERIV_INPUT, checks.copy_params) == originals
+    assert (model.relu_deriv, model.backward, model.relu_deriv_input, checks.copy_params) == originals
     assert bugs.active() == []
 
 
@@ -170,3 +173,30 @@ def test_run_validates_its_arguments(kwargs, message):
         return
     with pytest.raises(ValueError, match=message):
         experiment.run(**kwargs)
+
+
+def test_a_bug_is_on_only_for_the_thread_that_switched_it_on(batch):
+    """JupyterLab runs a widget's callback on a thread of its own while a cell runs: the cell must
+    keep the correct functions while the lab's block is open on the other thread."""
+    params, X, Y = batch
+    right = nnlib.backward(params, nnlib.forward(params, X), Y)
+    inside, outside = threading.Event(), threading.Event()
+    seen = {}
+
+    def lab_click():
+        with bugs.enabled("stray_inv_m", "inplace_relu_deriv"):
+            seen["lab"] = model.backward(params, model.forward(params, X), Y)
+            inside.set()
+            outside.wait(10)
+
+    thread = threading.Thread(target=lab_click)
+    thread.start()
+    assert inside.wait(10)
+    cache = model.forward(params, X)
+    A1 = cache["A1"].copy()
+    seen["cell"] = model.backward(params, cache, Y)  # the main thread, while the block is open
+    outside.set()
+    thread.join()
+    assert all(np.array_equal(seen["cell"][k], right[k]) for k in right)
+    assert np.array_equal(cache["A1"], A1)  # no in-place derivative on this thread's cache
+    assert not np.allclose(seen["lab"]["dW2"], right["dW2"])  # the block's own thread had the bugs
