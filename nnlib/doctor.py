@@ -658,6 +658,8 @@ def triangulate(parameters, cost=None, gradients=None, checker=None, *, forward_
     if isinstance(checker_seconds, bool) or not isinstance(checker_seconds, (int, float, np.integer, np.floating)) \
             or not checker_seconds > 0:
         raise ValueError(f"checker_seconds must be a number of seconds > 0, such as 60, got {checker_seconds!r}")
+    if checker is not None and not callable(checker):
+        raise ValueError(f"checker must be your gradient-check function, got {type(checker).__name__}")
     case = _resolve(parameters, cost, gradients, forward_propagation, backward_propagation, X, Y, m, layout)
     backprop = _check_case(case, method, progress=progress)
     triage = Triage(backprop)

@@ -145,8 +145,9 @@ def gradient_check(params, X, Y, method="fast", epsilon=EPSILON, threshold=THRES
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
-    if masks not in ("frozen", "fresh"):
-        raise ValueError(f"masks must be 'frozen' or 'fresh', got {masks!r}")
+    if not isinstance(masks, str) or masks not in ("frozen", "fresh"):
+        got = repr(masks) if isinstance(masks, str) else f"a {type(masks).__name__}"
+        raise ValueError(f"masks must be 'frozen' or 'fresh', got {got}")
     model.check_inputs(params, X, Y, keep_prob)
     X, Y = np.asarray(X, dtype=float), np.asarray(Y, dtype=float)  # lists are fine once checked
     check_epsilon(params, epsilon)

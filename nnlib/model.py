@@ -38,13 +38,19 @@ def init_params(rng, layer_sizes=LAYER_SIZES):
     check_rng(rng, "init_params")
     sizes = tuple(layer_sizes) if isinstance(layer_sizes, (tuple, list, np.ndarray)) else ()
     if len(sizes) < 2 or not all(is_whole(n) and n >= 1 for n in sizes):
+        given = f"an array of shape {layer_sizes.shape}" if isinstance(layer_sizes, np.ndarray) else repr(layer_sizes)
         raise ValueError(f"layer_sizes must be two or more whole numbers >= 1, inputs first "
-                         f"(like {LAYER_SIZES}), got {layer_sizes!r}")
+                         f"(like {LAYER_SIZES}), got {given}")
     params = {}
-    for l in range(1, len(sizes)):
-        n_in, n_out = int(sizes[l - 1]), int(sizes[l])
-        params[f"W{l}"] = rng.standard_normal((n_out, n_in)) * np.sqrt(2.0 / n_in)
-        params[f"b{l}"] = np.zeros((n_out, 1))
+    try:
+        for l in range(1, len(sizes)):
+            n_in, n_out = int(sizes[l - 1]), int(sizes[l])
+            params[f"W{l}"] = rng.standard_normal((n_out, n_in)) * np.sqrt(2.0 / n_in)
+            params[f"b{l}"] = np.zeros((n_out, 1))
+    except MemoryError:
+        weights = sum(int(a) * int(b) for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+        raise ValueError(f"layer_sizes {tuple(int(n) for n in sizes)} need {weights:,} weights, "
+                         f"{weights * 8 / 1e9:,.0f} GB in float64: more memory than this machine has") from None
     return params
 
 
@@ -82,6 +88,9 @@ def cost(AL, Y):
     cost_from_logits(cache["Z2"], Y), which never forms the probabilities, gives the cost.
     """
     AL, Y, M = _output_and_targets(AL, Y, "AL")
+    if not np.all(np.isfinite(AL)):  # NaN passes both comparisons below, and its cost would be NaN
+        raise ValueError(f"AL holds {np.sum(~np.isfinite(AL))} NaN or infinite value(s): the forward pass made "
+                         "them (parameters or X with NaN or inf, or weights that blew up in training)")
     if np.any(AL < 0) or np.any(AL > 1):
         raise ValueError(f"AL must be probabilities (the softmax output), but its values run from "
                          f"{AL.min():.3g} to {AL.max():.3g}; for pre-activations Z use cost_from_logits(Z, Y)")

@@ -168,3 +168,10 @@ def test_nnlib_check_says_what_is_wrong_with_a_cost_or_parameters_in_one_line():
     with pytest.raises(ValueError, match="W1 is object: a gradient check needs float64"):  # once: numpy's isnan error
         nnlib.check({k: v.astype(object) for k, v in parameters.items()},
                     cost=lambda p: course.forward_propagation_n(X, Y, p)[0], gradients=grads)
+
+
+def test_triangulate_refuses_a_checker_that_is_not_a_function():
+    X, Y, parameters = course.test_case()
+    with pytest.raises(ValueError, match="checker must be your gradient-check function, got float"):
+        nnlib.triangulate(parameters, forward_propagation=course.forward_propagation_n,  # once: no error at all
+                          backward_propagation=course.backward_propagation_n, X=X, Y=Y, checker=0.5)

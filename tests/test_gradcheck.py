@@ -280,3 +280,9 @@ def test_epsilon_sweep_takes_float_for_float64(mnist, dtype):
     eps = [1e-3, 1e-7]
     assert np.array_equal(nnlib.epsilon_sweep(params, X, Y, eps, dtype=dtype)[1],
                           nnlib.epsilon_sweep(params, X, Y, eps)[1])  # once: refused, though float is float64
+
+
+def test_masks_that_are_not_a_word_get_one_line(mnist):
+    params, X, Y = _batch(mnist, 4, 0)
+    with pytest.raises(ValueError, match="masks must be 'frozen' or 'fresh', got a dict$"):  # once: the dict's repr
+        gradient_check(params, X, Y, masks={"D1": np.ones((10, 4))})

@@ -216,6 +216,11 @@ BAD_CALLS = {
     "an extra key": (lambda p, X, Y, c: model.forward(dict(p, gamma=np.ones(3)), X), "'gamma', which no layer"),
     "two extra keys": (lambda p, X, Y, c: model.forward(dict(p, gamma1=np.ones(3), beta1=np.ones(3)), X),
                        "'gamma1', 'beta1', which no layer"),
+    "2-D layer_sizes": (lambda p, X, Y, c: model.init_params(_RNG, np.array([[784, 10], [10, 10]])),
+                        "got an array of shape (2, 2)"),  # once: the array's repr, over two lines
+    "layer_sizes beyond memory": (lambda p, X, Y, c: model.init_params(_RNG, (10**6, 10**6)),
+                                  "more memory than this machine has"),  # once: numpy's MemoryError
+    "cost of NaN": (lambda p, X, Y, c: model.cost(c["A2"] * np.nan, Y), "AL holds 80 NaN"),  # once: nan, silently
     # once: a silent 20 % error (the masks and 1/keep_prob left out)
     "backward, keep_prob forgotten after dropout": (
         lambda p, X, Y, c: model.backward(p, model.forward(p, X, 0.8, rng=_RNG), Y),
