@@ -77,8 +77,9 @@ def check_seed(seed):
 
 
 @one_blas_thread()
-def run(bug_names=(), batch=64, seed=0, method="auto", keep_prob=None, masks="frozen", k=25):
-    """Gradient check of the default network on `batch` digits with the named bugs on."""
+def run(bug_names=(), batch=64, seed=0, method="auto", keep_prob=None, masks="frozen", k=25, progress=None):
+    """Gradient check of the default network on `batch` digits with the named bugs on.
+    progress: False for no progress bar (the lab's callbacks have no cell to draw one in)."""
     if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or not 1 <= batch <= 4000:
         raise ValueError(f"batch must be a whole number from 1 to 4000 (the training split), got {batch!r}")
     check_seed(seed)
@@ -88,6 +89,6 @@ def run(bug_names=(), batch=64, seed=0, method="auto", keep_prob=None, masks="fr
     params = {k_: v.copy() for k_, v in shared.items()}
     with bugs.enabled(*bug_names):
         report = gradcheck.gradient_check(params, X, Y, method=method, keep_prob=keep_prob,
-                                          masks=masks, rng=np.random.default_rng(seed), k=k)
+                                          masks=masks, rng=np.random.default_rng(seed), k=k, progress=progress)
     report.bugs = bug_names
     return report

@@ -14,11 +14,9 @@ browser open, also at 150 % zoom.
 
 import html
 import io
-import os
 import re
 import textwrap
 import traceback
-from contextlib import contextmanager
 
 import numpy as np
 
@@ -84,7 +82,7 @@ def alone(report, seed=0):
     if len(_a_report(report).bugs) < 2:
         return {}
     return {name: experiment.run([name], batch=report.batch, seed=seed, method=report.method,
-                                 keep_prob=report.keep_prob)
+                                 keep_prob=report.keep_prob, progress=False)
             for name in report.bugs}
 
 
@@ -335,21 +333,6 @@ def impossible(bug_names, method):
     return None
 
 
-@contextmanager
-def _no_progress_bars():
-    """A widget callback has no cell to write to: JupyterLab files what it writes, a tqdm bar
-    included, as a warning in its log console. NNLIB_PROGRESS=0 is checks.Progress's switch."""
-    before = os.environ.get("NNLIB_PROGRESS")
-    os.environ["NNLIB_PROGRESS"] = "0"
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ["NNLIB_PROGRESS"]
-        else:
-            os.environ["NNLIB_PROGRESS"] = before
-
-
 class BugLab:
     """Toggle buttons for the bugs, a batch-size slider and a check selector, wired to a report."""
 
@@ -428,9 +411,9 @@ class BugLab:
             why = impossible(now[0], now[2])
             if why:
                 raise ValueError(why)
-            with _no_progress_bars():
-                report = experiment.run(now[0], batch=now[1], seed=self.seed, method=now[2])
-                shown = report_html(report, alone(report, self.seed))
+            # no progress bar: a callback has no cell to draw it in (JupyterLab files it as a warning)
+            report = experiment.run(now[0], batch=now[1], seed=self.seed, method=now[2], progress=False)
+            shown = report_html(report, alone(report, self.seed))
         except ValueError as e:
             report, error = None, f"Not a possible check: {e}"
             shown = error_html(now, "Not a possible check", str(e))

@@ -453,7 +453,8 @@ def test_an_update_draws_no_progress_bar(lab, monkeypatch):
     monkeypatch.setattr(tqdm.auto, "tqdm", lambda *a, **k: bars.append(k) or _NoBar())
     real_init = checks.Progress.__init__
     monkeypatch.setattr(checks.Progress, "__init__",  # as if every loop were slow enough for a bar
-                        lambda self, total, desc, show=None, unit="entry": real_init(self, total, desc, True, unit))
+                        lambda self, total, desc, show=None, unit="entry":
+                        real_init(self, total, desc, True if show is None else show, unit))
     experiment.run([], batch=8, method="sampled")
     assert bars, "the check outside the lab draws its bar (else this test could not fail)"
     bars.clear()
