@@ -483,6 +483,11 @@ def check_checker(checker, parameters, cost, gradients, m=None, progress=None, e
     if exact is None:
         exact, _, _ = numeric_gradient(J, work, keys, epsilon=EXACT_EPSILON, progress=progress,
                                        desc="exact gradients for your checker")
+    elif not (isinstance(exact, dict) and set(exact) == set(keys)
+              and all(np.shape(exact[k]) == np.shape(work[k]) for k in keys)):
+        raise ValueError("exact must be the exact gradient as a dict keyed like the parameters "
+                         f"({', '.join(map(str, keys))}), each shaped like its parameter; or leave it out and "
+                         "the doctor computes it")
     if not all(np.all(np.isfinite(v)) for v in exact.values()):
         raise ValueError("your cost gives NaN or infinity near these parameters, so the doctor cannot make "
                          "exact gradients to feed your checker: fix the cost first (nnlib.check says where)")

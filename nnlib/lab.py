@@ -43,7 +43,8 @@ except ImportError as e:  # the package installed without its [lab] extra
 
 def describe(bug_names, batch, method):
     """One line naming a setting of the controls: what a result, or an error, is for."""
-    return f"bugs: {', '.join(bug_names) or 'none'} | M = {batch} | check: {method}"
+    where = [f"bugs: {', '.join(bug_names) or 'none'}"] + ([f"M = {batch}"] if batch is not None else [])
+    return " | ".join(where + [f"check: {method}"])
 
 
 def _a_report(report):

@@ -462,3 +462,12 @@ def test_a_checker_that_draws_entries_at_random_is_said_to_and_never_certified(c
                for line in verdict.diagnosis)
     assert verdict.correct is not False and not verdict.sure
     assert not any(line.startswith("certain: your checker is right") for line in verdict.diagnosis)
+
+
+@pytest.mark.parametrize("exact", [{}, {"W1": 1.0}, "the gradient"])
+def test_check_checker_refuses_an_exact_gradient_it_cannot_use(exact):
+    X, Y, parameters = course.test_case()
+    grads = course.backward_propagation_n(X, Y, course.forward_propagation_n(X, Y, parameters)[1])
+    with pytest.raises(ValueError, match="exact must be the exact gradient as a dict keyed like the parameters"):
+        nnlib.check_checker(lambda p, g: 0.0, parameters, lambda p: course.forward_propagation_n(X, Y, p)[0],
+                            grads, exact=exact)

@@ -9,6 +9,7 @@ import threading
 import numpy as np
 import pytest
 
+import nnlib
 from nnlib import bugs, experiment
 from nnlib import lab as lab_module
 from nnlib.lab import BugLab, fingerprint_table, fmt
@@ -510,3 +511,9 @@ def test_bugs_given_as_any_collection_are_read_once(lab):
     assert controls(lab)[0] == ["missing_inv_m"]
     assert list(BugLab(batch=8, names=(n for n in ["shallow_copy"])).toggles) == ["shallow_copy"]
     lab.set(bugs=[], batch=64)
+
+
+def test_a_summary_of_a_report_without_a_batch_names_no_batch():
+    report = nnlib.check({"w": np.array([1.0, 2.0])}, cost=lambda p: float(p["w"] @ p["w"]),
+                         gradients={"dw": np.array([2.0, 4.0])})
+    assert report.batch is None and "M = None" not in lab_module.summary(report)
