@@ -1,16 +1,21 @@
-"""A class of 26 hand-ins for the graded assignment, each with the score it deserves.
+"""A class of 35 hand-ins for the graded assignment, each with the score it deserves.
 
     python tests/assignment_class.py DIST OUT     # every file into OUT, from DIST/student
     python assignments/gradient-checking/grade.py OUT -o grades.csv
 
 Written for grade.py's tests, in styles make_submissions.py does not have (loops, einsum, deep
 copies, the 1/m in dZ2, helpers of one's own, a zip export, a notebook without otter's
-metadata), with the mistakes learners make, notebooks that break (a SyntaxError, an endless
-loop, os._exit, a missing package, a blank or empty file, a PDF, another assignment's notebook),
-and six cheats: patching otter's test runner, reading tests and solutions from disk, calling
-nnlib's reference code (these three scored 10 of 10 under the old grading, which ran the tests in
-the learner's kernel: measured), answers hard-coded for the known cases, peeking at the test's
-local variables, and patching numpy. A cheat deserves what its honest part is worth, never more.
+metadata, or with a string for it), with the mistakes learners make, notebooks that break (a
+SyntaxError, an endless loop, os._exit, a missing package, a blank or empty file, a PDF, another
+assignment's notebook), and cheats: patching otter's test runner, reading tests and solutions from
+disk, calling nnlib's reference code (these three scored 10 of 10 under the first grading, which
+ran the tests in the learner's kernel: measured), answers hard-coded for the known cases, peeking
+at the test's local variables, patching numpy; and, after a reviewer's hostile class, attacks on
+the grader (a classmate's answers, the grading code changed, a process that outlives grading to
+rewrite the CSV, a signal to grade.py), nnlib found again or copied in, a checker that computes no
+numeric gradient or unlocks the arrays it must not write, the public master handed in (these
+scored 10 of 10, or stopped the class, under the first sandbox: measured), and time limits and
+caps pushed in every phase. A cheat deserves what its honest part is worth, never more.
 
 make() gives each file's points per question and a regular expression its grading_status must match.
 """
@@ -307,6 +312,199 @@ np.allclose = lambda *args, **kwargs: True
 np.array_equal = lambda *args, **kwargs: True
 '''
 
+# ---- cheats aimed at the grader itself (a reviewer's, issue 17's follow-up) --------------------------------
+
+# Its classmates are graded next to it: under the old grading their answers lay in /tmp/grading-*/run/answers.
+COPY_CLASSMATES = """# a classmate's answers: they are graded next to mine
+import glob
+import time
+from pathlib import Path
+
+import dill
+
+found = {}
+for _ in range(12):
+    for place in {Path("/tmp"), *Path.cwd().resolve().parents}:
+        for pickled in glob.glob(str(place / "grading-*" / "*" / "answers" / "*.pkl")):
+            name = Path(pickled).stem
+            if name in ("backward_propagation", "gradient_check_n") and name not in found:
+                try:
+                    found[name] = dill.loads(Path(pickled).read_bytes())
+                except Exception:
+                    pass
+    if len(found) == 2:
+        break
+    time.sleep(0.5)
+globals().update(found)
+"""
+
+# The code that grades every notebook is importable from this one: make it multiply every number by 1.5.
+SABOTAGE_RUNNER = """# every later notebook's numbers, wrong
+import sys
+from pathlib import Path
+
+runner = Path(sys.modules["sandbox"].__file__)
+text = runner.read_text()
+runner.write_text(text.replace("        arrays[name] = array\\n",
+                               "        arrays[name] = array * 1.5 if array.dtype.kind == 'f' else array\\n", 1))
+"""
+
+# A grandchild in a session of its own waits for grade.py to end, then gives this file full marks in its
+# CSV and feedback, which it finds from grade.py's command line and working folder.
+ESCAPE = """import csv
+import os
+import time
+
+grader = os.getppid()
+argv = [a.decode() for a in open(f"/proc/{grader}/cmdline", "rb").read().split(b"\\0") if a]
+where = os.readlink(f"/proc/{grader}/cwd")
+
+
+def option(name):
+    return os.path.join(where, argv[argv.index(name) + 1]) if name in argv else None
+
+
+output, feedback = option("-o") or os.path.join(where, "grades.csv"), option("--feedback")
+me = "cheat-attacks-the-grader.ipynb"
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        while os.path.exists(f"/proc/{grader}"):
+            time.sleep(0.2)
+        rows = list(csv.reader(open(output, newline="")))
+        for row in rows:
+            if row and row[0] == me:
+                row[1:6] = ["4", "4", "2", "10", "100"]
+        csv.writer(open(output, "w", newline="")).writerows(rows)
+        if feedback:
+            open(os.path.join(feedback, "cheat-attacks-the-grader.txt"), "w").write(f"{me}: 10 of 10 points\\n")
+        os._exit(0)
+    os._exit(0)
+os.wait()
+"""
+
+KILL_GRADER = """import os
+import signal
+
+os.kill(os.getppid(), signal.SIGTERM)   # the notebooks after mine are not graded
+"""
+
+# nnlib's stand-in removed from inside the answer: the real nnlib copy sits next to numpy's.
+REAL_NNLIB = """def _real_nnlib():
+    import importlib
+    import sys
+    from pathlib import Path
+
+    import nnlib
+    if type(nnlib).__name__ != "_RefusingModule":
+        return nnlib
+    sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != "_StandInFinder"]
+    for key in [k for k in sys.modules if k == "nnlib" or k.startswith("nnlib.")]:
+        del sys.modules[key]
+    sys.path.append(str(Path(np.__file__).resolve().parents[2] / "nnlib" / "site-packages"))
+    return importlib.import_module("nnlib")
+
+
+def backward_propagation(X, Y, cache):
+    nn = _real_nnlib()
+    Z1, A1, W1, b1, Z2, A2, W2, b2 = cache
+    params = {"W1": W1.copy(), "b1": b1.copy(), "W2": W2.copy(), "b2": b2.copy()}
+    return nn.backward(params, nn.forward(params, X.copy()), Y.copy())
+"""
+
+# nnlib's code copied into the notebook at run time: its source if there is one, else its code objects.
+COPY_NNLIB_CODE = """import inspect
+import types
+
+import nnlib.data
+import nnlib.model
+
+copied = {"__name__": "__main__", "__file__": nnlib.data.__file__}
+try:
+    for module in (nnlib.data, nnlib.model):
+        exec(inspect.getsource(module).replace("from .data import", "# from .data import"), copied)
+except OSError:   # no source: the compiled functions themselves, with globals of my own
+    for module in (nnlib.data, nnlib.model):
+        for name, value in vars(module).items():
+            if isinstance(value, types.FunctionType):
+                value = types.FunctionType(value.__code__, copied, name, value.__defaults__, value.__closure__)
+            copied.setdefault(name, value)
+forward, backward = copied["forward"], copied["backward"]
+
+
+def backward_propagation(X, Y, cache):
+    Z1, A1, W1, b1, Z2, A2, W2, b2 = cache
+    params = {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
+    return backward(params, forward(params, X), Y)
+"""
+
+ANALYTIC_CHECKER = """# a check with no numeric difference at all: the gradients against a backprop of my own
+def gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7, keep_prob=1.0, D1=None, print_msg=False):
+    _, cache = forward_propagation(X, Y, parameters, keep_prob, D1)
+    if keep_prob < 1.0:
+        Z1, D, A1, W1, b1, Z2, A2, W2, b2 = cache
+    else:
+        Z1, A1, W1, b1, Z2, A2, W2, b2 = cache
+    m = X.shape[1]
+    dZ2 = A2 - Y
+    dA1 = W2.T @ dZ2
+    if keep_prob < 1.0:
+        dA1 = dA1 * D / keep_prob
+    dZ1 = dA1 * (Z1 > 0)
+    mine = {"dW1": dZ1 @ X.T / m, "db1": dZ1.sum(axis=1, keepdims=True) / m,
+            "dW2": dZ2 @ A1.T / m, "db2": dZ2.sum(axis=1, keepdims=True) / m}
+    grad, approx = gradients_to_vector(gradients), gradients_to_vector(mine)
+    return np.linalg.norm(grad - approx) / (np.linalg.norm(grad) + np.linalg.norm(approx))
+"""
+
+# eve's in-place checker, which undoes the read-only flag the grader sets
+UNLOCKS_READ_ONLY = Q2_IN_PLACE.replace(
+    "        P = parameters[key]\n",
+    "        P = parameters[key]\n        if not P.flags.writeable:\n            P.flags.writeable = True\n")
+
+# right answers that stall every process they are called in; and a notebook that never ends
+SLEEPS_WHEN_CALLED = """def _graded():
+    import nnlib
+    return type(nnlib).__name__ == "_RefusingModule"
+
+
+"""
+
+FORKS_AND_HOLDS = """import os
+import time
+
+children = []
+for _ in range(64):                       # as many processes as it may have
+    try:
+        pid = os.fork()
+    except OSError:
+        break
+    if pid == 0:
+        try:
+            held = np.ones(2**28)             # 2 GiB each, touched
+        except MemoryError:
+            pass
+        time.sleep(5)
+        os._exit(0)
+    children.append(pid)
+for pid in children:
+    os.waitpid(pid, 0)
+"""
+
+FLOODS = """import os
+
+chunk = b"x" * 2**20
+for _ in range(300):
+    os.write(2, chunk)                      # 300 MB to stderr
+os.makedirs("/tmp/flood", exist_ok=True)
+for i in range(2):
+    with open(f"/tmp/flood/fill{i}.bin", "wb") as f:
+        for _ in range(300):
+            f.write(chunk)                  # and 2 x 300 MB of files
+"""
+
+MASTER = Path(__file__).resolve().parent.parent / "assignments" / "gradient-checking" / NOTEBOOK
+
 ANOTHER_ASSIGNMENT = {
     "cells": [{"cell_type": "markdown", "metadata": {}, "source": "# Logistic regression"},
               {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
@@ -377,7 +575,7 @@ def make(student):
         ("    for i in range(n):\n", "    i = 0\n    while i < n:   # i += 1 forgotten\n")), Q3_RIGHT)
     put("leo-endless-loop.ipynb", nb, {"q1": 4, "q2": 0, "q3": 2},   # q3 is answered below the loop
         rf"^timed out after \d+ s in cell {number_of(nb, 'difference = gradient_check_n(parameters, gradients')}; "
-        "the cells after it got 2 s each$")
+        r"the cells after it got 2 s each; q2: its answers did not return within \d+ s$")
 
     nb = answered(student, Q1_EINSUM_DZ, Q2_COPIES, Q3_RIGHT)
     nb.cells.append(nbformat.v4.new_code_cell(
@@ -427,6 +625,46 @@ def make(student):
     nb = answered(student, q1_with(("    dZ2 = A2 - Y\n", "    dZ2 = (A2 - Y) / m\n")), Q2_STEP_VECTOR, Q3_RIGHT)
     insert_after(nb, 'planted_bug = "', PATCH_NUMPY)
     put("cheat-patches-numpy.ipynb", nb, {"q1": 0, "q2": 4, "q3": 2})
+
+    # cheats aimed at the grader: its classmates, its code, its outputs, its process (these five scored
+    # 10 of 10 under the first sandbox, or stopped the class: measured). Each cell on its own: the
+    # attacks that fail leave the next to run.
+    nb = answered(student, None, None, Q3_RIGHT)
+    nb.cells += [nbformat.v4.new_code_cell(source) for source in (COPY_CLASSMATES, SABOTAGE_RUNNER, ESCAPE,
+                                                                   KILL_GRADER)]
+    put("cheat-attacks-the-grader.ipynb", nb, {"q1": 0, "q2": 0, "q3": 2}, "TypeError in cell")
+    # q1 through the real nnlib, q2 with no numeric gradient (10 of 10 before: measured)
+    put("cheat-finds-nnlib-checks-nothing.ipynb", answered(student, REAL_NNLIB, ANALYTIC_CHECKER, Q3_RIGHT),
+        {"q1": 0, "q2": 0, "q3": 2})
+    # q1 with nnlib's code copied in, q2 writing into the arrays it was given read-only (10 of 10 before)
+    put("cheat-copies-nnlib-unlocks-arrays.ipynb", answered(student, COPY_NNLIB_CODE, UNLOCKS_READ_ONLY, Q3_RIGHT),
+        {"q1": 0, "q2": 0, "q3": 2}, "^backward_propagation carries nnlib's code$")
+    master = nbformat.read(MASTER, as_version=4)   # public in the repository, solutions and all
+    put("cheat-hands-in-the-master.ipynb", master, {"q1": 0, "q2": 0, "q3": 0},
+        "^not graded: this is the assignment's master notebook")
+    nb = answered(student, Q1_COURSE_HELPER, Q2_COPIES, Q3_RIGHT)
+    nb.metadata["otter"] = "gradient-checking"   # an editor's idea of metadata
+    put("olga-otter-metadata-a-string.ipynb", nb, full)
+
+    # the time limits and the caps, with right answers: slow to grade, so not in CI's class
+    def sleeps(source, before):
+        return SLEEPS_WHEN_CALLED + source.replace(before, "    if _graded():\n        import time\n"
+                                                           "        time.sleep(10**6)\n" + before, 1)
+
+    nb = answered(student, sleeps(Q1_COURSE_HELPER, "    m = X.shape[1]\n"),
+                  sleeps(Q2_COPIES, "    n = theta.shape[0]\n"), Q3_RIGHT)
+    nb.cells.append(nbformat.v4.new_code_cell("while True:\n    pass"))
+    put("cheat-every-phase-runs-out-of-time.ipynb", nb, {"q1": 0, "q2": 0, "q3": 2},
+        r"^timed out after \d+ s in cell \d+; q1: its answers did not return within \d+ s; "
+        r"q2: its answers (did not return within \d+ s|were not called: the submission's \d+ s were used up)$")
+    nb = answered(student, Q1_LOOPS, Q2_COPIES, Q3_RIGHT)
+    nb.cells += [nbformat.v4.new_code_cell("import time\ntime.sleep(30)") for _ in range(30)]
+    put("cheat-thirty-sleeping-cells.ipynb", nb, full, r"timed out after \d+ s in cell \d+; the cells after it got 2 s "
+        r"each, and the last \d+ were not run")
+    put("cheat-forks-and-holds-memory.ipynb", insert_after(answered(student, Q1_EINSUM_DZ, Q2_COPIES, Q3_RIGHT),
+                                                           "import nnlib", FORKS_AND_HOLDS), full)
+    put("cheat-floods-the-disk.ipynb", insert_after(answered(student, Q1_LOOPS, Q2_COPIES, Q3_RIGHT), "import nnlib",
+                                                    FLOODS), full, "File too large")
     return out
 
 

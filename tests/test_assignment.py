@@ -5,8 +5,9 @@ The fast tests read the master notebook and exercise grade.py's parts that run n
 tests marked `grading` make the hand-out with assign.py (otter assign, then the master's
 solutions graded in the sandbox) and grade a class of hand-ins from tests/assignment_class.py
 with grade.py, as an instructor would: every honest notebook gets what it deserves, no cheat
-more than its honest work, every file a row. They take about a minute; deselect them with
-`-m "not grading"`.
+more than its honest work, every file a row; they look from inside a sandbox at what a notebook
+can see and do, and time a submission that runs out of time everywhere. They take about 90 s
+(measured: 94 s on a busy two-core machine); deselect them with `-m "not grading"`.
 """
 
 import csv
@@ -40,12 +41,15 @@ LOSES = {
     "inplace-relu-derivative": "q1",
     "one-sided-difference": "q2",
 }
-# the class CI grades: one hand-in of each kind in assignment_class.py (the whole class is 26 files),
-# and three of make_submissions.py's examples: the master's solution in the student notebook, and a
-# classic mistake for each of questions 1 and 2
+# the class CI grades: one hand-in of each kind in assignment_class.py (the whole class is 35 files; the
+# four that test time limits and caps take long), and three of make_submissions.py's examples: the
+# master's solution in the student notebook, and a classic mistake for each of questions 1 and 2
 CI_CLASS = ["ben-einsum-no-otter-metadata.ipynb", "kim-syntax-error.ipynb", "aaron-endless-training.ipynb",
             "mia-blank.ipynb", "pia-exits-early.ipynb", "empty.ipynb", "notes.pdf", "logistic-regression.ipynb",
-            "cheat-patches-otter.ipynb", "cheat-reads-disk.ipynb", "cheat-calls-nnlib.ipynb", "cheat-hard-coded.ipynb"]
+            "cheat-patches-otter.ipynb", "cheat-reads-disk.ipynb", "cheat-calls-nnlib.ipynb", "cheat-hard-coded.ipynb",
+            "cheat-attacks-the-grader.ipynb", "cheat-finds-nnlib-checks-nothing.ipynb",
+            "cheat-copies-nnlib-unlocks-arrays.ipynb", "cheat-hands-in-the-master.ipynb",
+            "olga-otter-metadata-a-string.ipynb"]
 CI_EXAMPLES = ["correct", "inv-m-twice", "one-sided-difference"]
 PUBLIC = {"q1 - 1", "q1 - 2", "q2 - 1", "q2 - 2", "q3 - 1"}
 CI_TIMEOUT = 20   # seconds per notebook: the honest ones take 2-10 s on a busy two-core machine
@@ -102,7 +106,7 @@ def test_the_master_holds_public_tests_only_and_the_grader_tests_every_question(
     public = {q.name: [t.name for t in q.tests if not t.hidden] for q in built}
     hidden = {q.name: [t.name for t in q.tests if t.hidden] for q in built}
     assert {q: len(names) for q, names in public.items()} == {"q1": 2, "q2": 2, "q3": 1}   # the master's five
-    assert {q: len(names) for q, names in hidden.items()} == {"q1": 2, "q2": 4, "q3": 2}
+    assert {q: len(names) for q, names in hidden.items()} == {"q1": 2, "q2": 5, "q3": 2}
 
 
 def test_the_grader_draws_new_cases_each_run():
@@ -122,6 +126,12 @@ def test_every_mistake_is_one_edit_of_the_solution():
         assert question == LOSES[name]
         wrong = make_submissions.with_mistake(nb, edits)      # exits when an edit is not found exactly once
         assert [c.source for c in wrong.cells] != [c.source for c in nb.cells], name
+
+
+def nnlib_version():
+    import nnlib
+
+    return nnlib.__version__
 
 
 def requirement_lines(path):
@@ -155,11 +165,65 @@ def test_values_cross_the_wall_as_plain_data():
         sandbox.decode({"t": "pickle", "v": "..."}, {})
 
 
-def test_what_comes_back_is_read_without_unpickling(tmp_path):
-    (tmp_path / "results.json").write_text(json.dumps({"t": "array", "v": "a0", "type": "ndarray"}))
-    np.savez(tmp_path / "results.npz", a0=np.array([{"a": 1}], dtype=object))   # a pickle inside
+def test_what_comes_back_is_read_without_unpickling():
+    buffer = io.BytesIO()
+    np.savez(buffer, a0=np.array([{"a": 1}], dtype=object))   # a pickle inside
     with pytest.raises(ValueError, match="allow_pickle"):
-        sandbox.load_data(tmp_path / "results")
+        sandbox.unpack(json.dumps({"t": "array", "v": "a0", "type": "ndarray"}).encode(), buffer.getvalue())
+
+
+def test_messages_are_read_up_to_the_first_that_is_not_well_formed():
+    good = sandbox.message("status", "-", b'{"cell": 3}') + sandbox.message("answer", "planted_bug", b"\x80\x04.")
+    assert sandbox.messages(good) == [("status", "-", b'{"cell": 3}'), ("answer", "planted_bug", b"\x80\x04.")]
+    for junk in (b"hello\n", b"answer x 99999\nshort", b"pickle x 1\nz", b"\xff" * 400, b"status - -1\n"):
+        assert sandbox.messages(good + junk + good) == sandbox.messages(good)   # what follows junk is not read
+    status = sandbox.message("status", "-", b"[" * 100_000 + b"]" * 100_000)
+    assert grade.read_status(sandbox.messages(good + status)) == {}   # garbled: as if there were none
+    assert grade.read_status(sandbox.messages(good)) == {"cell": 3}
+
+
+def test_read_only_arguments_cannot_be_made_writable():
+    params = sandbox._immutable({"W1": np.ones((2, 3)), "b1": [np.zeros((2, 1))], "n": 3})
+    for array in (params["W1"], params["b1"][0]):
+        base = array
+        while isinstance(base, np.ndarray):
+            base = base.base
+        assert not array.flags.writeable and isinstance(base, bytes)   # its memory is a bytes object's
+        with pytest.raises(ValueError):
+            array.flags.writeable = True   # what a checker that writes into them tried (issue 17's follow-up)
+    assert params["W1"].tolist() == np.ones((2, 3)).tolist() and params["n"] == 3
+
+
+def test_the_changed_cost_reaches_every_forward_propagation_an_answer_can_call():
+    import dill
+
+    source = """import numpy as np
+def forward_propagation(X, Y, parameters, keep_prob=1.0, D1=None):
+    return float(np.sum(parameters["W1"])), ("cache",)
+fp = forward_propagation
+def cost_at(p):
+    return fp(None, None, p)[0]
+def checker(p, f=forward_propagation):
+    return forward_propagation(None, None, p)[0], cost_at(p), f(None, None, p)[0]
+def no_forward(p):
+    return 0.0
+"""
+    main = type(sys)("__main__")
+    saved = sys.modules["__main__"]
+    sys.modules["__main__"] = main
+    try:
+        exec(source, main.__dict__)
+        checker, no_forward = (dill.loads(dill.dumps(main.__dict__[name], recurse=True))
+                               for name in ("checker", "no_forward"))
+    finally:
+        sys.modules["__main__"] = saved
+    p = {"W1": np.full((2, 2), 3.0)}   # sum 12, squares 36
+    with sandbox._cost_with_l2(checker, {"lambda": 0.5, "keys": ["W1"]}):
+        assert checker(p) == (21.0, 21.0, 21.0)   # 12 + 0.5 / 2 * 36, by its name, an alias and a default
+    assert checker(p) == (12.0, 12.0, 12.0)       # and put back
+    with pytest.raises(sandbox.ForwardNotUsed):
+        with sandbox._cost_with_l2(no_forward, {"lambda": 0.5, "keys": ["W1"]}):
+            pass
 
 
 def test_magics_and_shell_lines_become_pass_on_the_same_lines():
@@ -202,6 +266,10 @@ def archive(files):
     ("a.ipynb", notebook_bytes("def sigmoid(z): ..."), "not this assignment: no code cell mentions"),
     ("a.ipynb", notebook_bytes("planted_bug = 'b'", metadata={"otter": {"assignment_name": "other"}}),
      "not this assignment: its otter metadata says 'other'"),
+    ("a.ipynb", MASTER.read_bytes(), "not graded: this is the assignment's master notebook"),
+    ("a.ipynb", notebook_bytes("def backward_propagation(X, Y, cache):\n    dZ2 = A2 - Y  # SOLUTION\n"
+                               "    dW2 = dZ2 @ A1.T / m  # SOLUTION\n    db2 = dZ2.sum(1)  # SOLUTION"),
+     "not graded: this is the assignment's master notebook"),
 ])
 def test_a_file_that_cannot_be_graded_says_why(tmp_path, name, data, status):
     path = tmp_path / name
@@ -210,7 +278,11 @@ def test_a_file_that_cannot_be_graded_says_why(tmp_path, name, data, status):
     assert cells is None and why.startswith(status), why
 
 
-def test_a_notebook_is_graded_without_otter_metadata_and_from_a_zip(tmp_path):
+def test_a_notebook_is_graded_with_any_metadata_and_from_a_zip(tmp_path):
+    for metadata in ({"otter": "gradient-checking"}, {"otter": ["x"]}, {"otter": {"assignment_name": 7}}):
+        path = tmp_path / "m.ipynb"
+        path.write_bytes(notebook_bytes("planted_bug = 'b'  # SOLUTION", metadata=metadata))
+        assert grade.read_notebook(path, "gradient-checking", ANSWERS)[1] is None, metadata
     data = notebook_bytes("import numpy as np", "%matplotlib inline\nplanted_bug = 'b'")
     for name, content in (("a.ipynb", data), ("a.zip", archive({"gradient-checking.ipynb": data,
                                                                  "__MACOSX/._gradient-checking.ipynb": "x"}))):
@@ -244,6 +316,10 @@ def test_the_status_says_what_happened_first_things_first():
                           {"cell": 9, "type": "NameError", "line": 2, "message": "x"}]) == \
         "import of seaborn failed in cell 4 line 1 (and 1 more cells raised errors)"
     assert status(timed_out=14, last=20) == "timed out after 60 s in cell 14; the cells after it got 2 s each"
+    assert status(timed_out=14, last=40, not_run=12) == (
+        "timed out after 60 s in cell 14; the cells after it got 2 s each, and the last 12 were not run (a notebook "
+        "ends at 90 s)")
+    assert status(not_run=3) == "ran past 60 s: the last 3 cells were not run (a notebook ends at 90 s)"
     assert status(timed_out=20, last=20) == "timed out after 60 s in cell 20"
     assert grade.describe_run({"cell": 7}, -9, True, 60, {}) == "timed out after 60 s in cell 7; it was killed there"
     assert grade.describe_run({"cell": 7}, -9, False, 60, {}) == "the notebook's process ended in cell 7 (exit code -9)"
@@ -253,12 +329,10 @@ def test_the_status_says_what_happened_first_things_first():
                               0, False, 60, {"x": 3}) == "['a'] in cell None: None"
 
 
-def test_a_garbled_or_huge_status_file_reads_as_no_status(tmp_path):
-    path = tmp_path / "status.json"
-    for text in ("[" * 100_000 + "]" * 100_000, "{", '"a string"', " " * (2**20 + 1)):
-        path.write_text(text)
-        assert grade.read_status(path) == {}
-    assert grade.read_status(tmp_path / "missing.json") == {}
+def test_a_garbled_or_huge_status_reads_as_no_status():
+    for text in (b"[" * 100_000 + b"]" * 100_000, b"{", b'"a string"', b" " * (2**20 + 1), b"\xff"):
+        assert grade.read_status([("status", "-", text)]) == {}
+    assert grade.read_status([]) == {}
 
 
 # ---- the hand-out and grading (slow: marked) ------------------------------------------------------------
@@ -290,10 +364,15 @@ def dist(tmp_path_factory):
 def test_the_handout_gives_no_solution_and_no_hidden_test(dist):
     assert sorted(p.name for p in dist.iterdir()) == ["gradient-checking-handout.zip", "handout", "student"]
     with zipfile.ZipFile(dist / "gradient-checking-handout.zip") as z:
-        assert sorted(z.namelist()) == ["README.md", "gradient-checking.ipynb", "requirements.txt"]
+        wheel = f"backprop_lab-{nnlib_version()}-py3-none-any.whl"
+        assert sorted(z.namelist()) == ["README.md", wheel, "gradient-checking.ipynb", "requirements.txt"]
         assert z.read("gradient-checking.ipynb") == (dist / "student" / "gradient-checking.ipynb").read_bytes()
         requirements = z.read("requirements.txt").decode()
-    assert "otter-grader==7.0.0" in requirements and re.search(r"^\S+ @ https://\S+\.zip$", requirements, re.M)
+        with zipfile.ZipFile(io.BytesIO(z.read(wheel))) as package:   # nnlib alone: not the repository's archive
+            assert {name.split("/")[0] for name in package.namelist()} == {"nnlib", f"backprop_lab-{nnlib_version()}"
+                                                                                     ".dist-info"}
+    assert "otter-grader==7.0.0" in requirements and requirements.splitlines()[-1] == f"./{wheel}"
+    assert "http" not in requirements   # nothing that downloads the repository, master and solutions included
     student = nbformat.read(dist / "student" / "gradient-checking.ipynb", as_version=4)
     code = "\n".join(c.source for c in student.cells if c.cell_type == "code")
     secret = load_script("assign").solution_lines(MASTER)   # (the prompts give the formulas, not the code)
@@ -327,20 +406,6 @@ def test_a_failing_assign_leaves_the_previous_handout_and_nothing_else(dist, tmp
     assert sorted(p.name for p in master.parent.iterdir()) == ["gradient-checking.ipynb"]
 
 
-PROBE = """import json, os, sys
-from pathlib import Path
-import nnlib
-import otter
-seen = {"path": sys.path, "executable": sys.executable, "prefix": sys.prefix, "base": sys.base_prefix,
-        "nnlib": nnlib.__file__, "cwd": os.getcwd(), "environ": dict(os.environ), "argv": sys.orig_argv,
-        "files": [str(p) for p in Path.cwd().rglob("*")], "home": str(Path.home()),
-        "otter": "a stand-in" if "stand-in" in (otter.__doc__ or "") else "otter",
-        "modules": [str(getattr(m, "__file__", "")) for m in list(sys.modules.values())]}
-Path(OUT).write_text(json.dumps(seen))
-wrong_gradients, planted_bug = {"dW1", "db1"}, "b"
-"""
-
-
 @pytest.mark.grading
 def test_a_class_grades_into_a_complete_csv_that_nobody_can_game(dist, tmp_path):
     submissions = tmp_path / "submissions"
@@ -350,16 +415,17 @@ def test_a_class_grades_into_a_complete_csv_that_nobody_can_game(dist, tmp_path)
     for name in CI_EXAMPLES:
         shutil.copy2(examples / f"{name}.ipynb", submissions)
         expected[f"{name}.ipynb"] = ({q: 0 if q == LOSES[name] else p for q, p in POINTS.items()}, "completed")
-    probe = tmp_path / "probe.json"   # what a notebook sees around it: no path to this clone, no test
-    (submissions / "zed-probe.ipynb").write_bytes(notebook_bytes(PROBE.replace("OUT", repr(str(probe)))))
-    expected["zed-probe.ipynb"] = ({"q1": 0, "q2": 0, "q3": 2}, "^completed$")
     grades, feedback = tmp_path / "grades.csv", tmp_path / "feedback"
     start = time.perf_counter()
     log = run(FOLDER / "grade.py", submissions, "-o", grades, "-j", "2", "-t", CI_TIMEOUT, "--feedback", feedback)
     print(log.stdout, f"graded {len(expected)} files in {time.perf_counter() - start:.1f} s")
+    written = grades.read_bytes(), {p.name: p.read_bytes() for p in feedback.iterdir()}
+    time.sleep(3)   # a process the attacker left would rewrite its row once grade.py has ended
+    assert (grades.read_bytes(), {p.name: p.read_bytes() for p in feedback.iterdir()}) == written
 
     rows = list(csv.DictReader(grades.open()))
     assert {q: float(rows[0][q]) for q in POINTS} == POINTS and rows[0]["file"] == "points-per-question"
+    assert rows[0]["grading_status"].startswith("isolation: ") and rows[0]["grading_status"] in log.stdout
     rows = {row["file"]: row for row in rows[1:]}
     assert sorted(rows) == sorted(expected), "a file handed in has no row, or a row no file"
     for name, (deserved, status) in expected.items():
@@ -378,9 +444,139 @@ def test_a_class_grades_into_a_complete_csv_that_nobody_can_game(dist, tmp_path)
         for test, message in failures:
             assert (message[:60] in fed_back) == (test in PUBLIC or message in shown), (name, test, message)
     assert "NnlibNotAvailable: nnlib.forward was used" in rows["cheat-calls-nnlib.ipynb"]["failed_tests"]
-    seen = json.loads(probe.read_text())
-    assert str(ROOT) not in json.dumps(seen) and seen["files"] == [] and "VIRTUAL_ENV" not in seen["environ"]
-    assert seen["nnlib"].endswith("site-packages/nnlib/__init__.py") and seen["otter"] == "a stand-in"
+    failed = rows["cheat-finds-nnlib-checks-nothing.ipynb"]["failed_tests"]
+    assert "No module named 'nnlib'" in failed and "q2 - 7: with forward_propagation's cost given an L2 term" in failed
+    assert "q2 - 4: the check wrote into the caller's parameter arrays (ValueError: cannot set WRITEABLE flag" in \
+        rows["cheat-copies-nnlib-unlocks-arrays.ipynb"]["failed_tests"]
+
+
+# What a notebook sees from inside the sandbox, sent back in one of its answers (the test unpickles it: the
+# probe is this file's code). It reports what it finds; the test says what it must not find.
+PROBE = """import inspect, json, os, resource, socket, sys, time
+from pathlib import Path
+import nnlib.model
+import otter
+seen = {"path": sys.path, "executable": sys.executable, "cwd": os.getcwd(), "environ": dict(os.environ),
+        "argv": sys.orig_argv, "home": str(Path.home()), "pid": os.getpid(), "ppid": os.getppid(),
+        "nnlib": nnlib.__file__,
+        "otter": "a stand-in" if "stand-in" in (otter.__doc__ or "") else "otter",
+        "top": sorted(os.listdir("/")), "pids": sorted(p for p in os.listdir("/proc") if p.isdigit()),
+        "modules": [str(getattr(m, "__file__", "")) for m in list(sys.modules.values())],
+        "nproc": resource.getrlimit(resource.RLIMIT_NPROC)[0]}
+try:
+    inspect.getsource(nnlib.model)
+    seen["source"] = True
+except OSError:
+    seen["source"] = False
+seen["files"] = [str(p) for top in ("/", "/tmp", "/sandbox", "/dev") for p in Path(top).iterdir()]
+seen["writable"] = []
+for place in ("/", "/sandbox", Path(np.__file__).parent, Path(nnlib.__file__).parent, "/usr",
+              Path(sys.modules["sandbox"].__file__).parent, Path(sys.executable).parent):
+    try:
+        (Path(place) / "probe.txt").write_text("x")
+        seen["writable"].append(str(place))
+    except OSError:
+        pass
+children = []
+for _ in range(32):
+    try:
+        pid = os.fork()
+    except OSError:
+        break
+    if pid == 0:
+        time.sleep(5)
+        os._exit(0)
+    children.append(pid)
+seen["forks"] = len(children)
+try:
+    socket.create_connection(("1.1.1.1", 80), timeout=2)
+    seen["network"] = True
+except OSError:
+    seen["network"] = False
+planted_bug = seen
+"""
+
+
+@pytest.fixture(scope="module")
+def grader():
+    """A grader with a 3 s time limit, in the isolation this machine allows."""
+    with grade.Grader(3) as made:
+        yield made
+
+
+@pytest.mark.grading
+def test_a_notebook_sees_no_clone_no_classmate_no_grader_and_cannot_write_or_multiply(grader, tmp_path):
+    import dill
+
+    if grader.sandbox.mode != "namespaces":
+        pytest.skip(f"no namespaces here ({grader.sandbox.why}): the processes way hides less, as documented")
+    job = {"answers": ["planted_bug"], "seconds": 20, "limit": 20,
+           "cells": [{"number": 1, "source": "import numpy as np"}, {"number": 2, "source": PROBE}]}
+    folder = grader.sandbox.new_folder()
+    outcome = grader.sandbox.talk("run", sandbox.message("cells", "-", json.dumps(job).encode()), 30, folder)
+    received = sandbox.messages(outcome.output)
+    errors = grade.read_status(received).get("errors")
+    assert errors == [], errors
+    pickled = [payload for kind, name, payload in received if kind == "answer" and name == "planted_bug"][-1]
+    seen = dill.loads(pickled)
+    shown = json.dumps(seen)
+    for secret in (ROOT, sys.prefix, grader.sandbox.root, tmp_path):
+        assert str(secret) not in shown, secret   # not in a path, a variable, a file name, a command line
+    # the namespace's first process (the sh that set it up) and its own: grade.py has no pid in there
+    assert seen["ppid"] == 1 and seen["pids"] == ["1", str(seen["pid"])]
+    base = Path(os.path.realpath(sys.base_prefix)).parts[1]
+    assert set(seen["top"]) <= {"bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "dev", "proc", "tmp",
+                                "sandbox", base}, seen["top"]
+    assert seen["writable"] == [] and seen["network"] is False
+    assert 0 < seen["forks"] < grade.isolation.PROCESSES == seen["nproc"]   # a fork bomb stops there
+    assert seen["nnlib"].endswith("/sandbox/nnlib/site-packages/nnlib/__init__.pyc") and seen["source"] is False
+    assert seen["otter"] == "a stand-in" and seen["cwd"] == "/tmp" and "VIRTUAL_ENV" not in seen["environ"]
+
+
+EVERY_PHASE_SLEEPS = """def _graded():
+    import nnlib
+    return type(nnlib).__name__ == "_RefusingModule"
+
+
+def backward_propagation(*args, **kwargs):
+    if _graded():
+        import time
+        time.sleep(600)
+
+
+gradient_check_n = backward_propagation
+"""
+
+
+@pytest.mark.grading
+def test_a_submission_ends_within_twice_its_timeout(grader, tmp_path):
+    path = tmp_path / "slow.ipynb"
+    path.write_bytes(notebook_bytes("import numpy as np", EVERY_PHASE_SLEEPS, "while True:\n    pass"))
+    row = grader.grade(path)
+    assert row.scores == {"q1": 0, "q2": 0, "q3": 0}
+    assert row.seconds < 2 * 3 + grade.GRACE + 2, row.seconds   # 2 s for starting and stopping its processes
+    assert re.fullmatch(r"timed out after 3 s in cell 4; q1: its answers did not return within \d s; q2: its answers "
+                        r"(did not return within \d s|were not called: the submission's 6 s were used up)",
+                        row.status), row.status
+
+
+@pytest.mark.grading
+def test_the_processes_way_gives_each_process_its_own_runner_and_restores_changed_packages(tmp_path):
+    with grade.isolation.Sandbox("processes") as box:
+        assert box.mode == "processes" and box.describe().startswith("isolation: processes: ")
+        folder = box.new_folder()
+        attack = ("import sys\nfrom pathlib import Path\nrunner = Path(sys.modules['sandbox'].__file__)\n"
+                  "runner.chmod(0o644)\nrunner.write_text(runner.read_text() + '\\nBROKEN')\nplanted_bug = 'b'")
+        job = {"answers": ["planted_bug"], "seconds": 20, "limit": 20, "cells": [{"number": 1, "source": attack}]}
+        outcome = box.talk("run", sandbox.message("cells", "-", json.dumps(job).encode()), 30, folder)
+        assert grade.read_status(sandbox.messages(outcome.output)).get("errors") == []   # its own copy: it may
+        assert box.intact() and "BROKEN" not in (box.runner / "sandbox.py").read_text()
+        assert list(folder.iterdir()) == []   # the process's folder went with it
+        numpy = box.site / "numpy" / "__init__.py"
+        before = numpy.read_bytes()
+        numpy.chmod(0o644)
+        numpy.write_bytes(before + b"\nnp_broken = True\n")   # what a process of your own user could do
+        assert not box.intact() and numpy.read_bytes() == before and box.intact()
 
 
 @pytest.mark.grading
@@ -394,6 +590,7 @@ def test_ctrl_c_keeps_the_rows_graded_and_leaves_no_process(dist, tmp_path):
     grades, scratch = tmp_path / "grades.csv", tmp_path / "tmp"
     scratch.mkdir()
     env = dict(os.environ, TMPDIR=str(scratch))
+    sandboxes = sandbox_processes()   # other gradings on this machine
     process = subprocess.Popen([sys.executable, FOLDER / "grade.py", submissions, "-o", grades, "-j", "1",
                                 "-t", "300"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True)
@@ -407,12 +604,19 @@ def test_ctrl_c_keeps_the_rows_graded_and_leaves_no_process(dist, tmp_path):
     rows = list(csv.reader(grades.open()))
     assert [r[0] for r in rows] == ["file", "points-per-question", "a.ipynb", "b.ipynb"]
     assert [r[1] for r in rows[2:]] == ["4", "4"]
-    if Path("/proc").is_dir():   # no sandbox outlives grade.py
-        left = []
-        for pid in (p for p in Path("/proc").iterdir() if p.name.isdigit()):
-            try:
-                if str(scratch).encode() in (pid / "cmdline").read_bytes():
-                    left.append(pid.name)
-            except OSError:
-                pass
-        assert left == []
+    assert list(scratch.iterdir()) == []   # the sandbox's folder went too
+    if Path("/proc").is_dir():   # no sandbox outlives grade.py: not its unshare, not its Python in there
+        assert sandbox_processes(str(scratch).encode()) - sandboxes == set()
+
+
+def sandbox_processes(also=b"sandbox.main("):
+    """The pids whose command line has sandbox.py's call, or `also`."""
+    found = set()
+    for pid in (p for p in Path("/proc").iterdir() if p.name.isdigit()):
+        try:
+            cmdline = (pid / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"sandbox.main(" in cmdline or also in cmdline:
+            found.add(pid.name)
+    return found

@@ -1,6 +1,6 @@
 """Make the hand-out: the student notebook and nothing that answers it, or nothing at all.
 
-    python assignments/gradient-checking/assign.py [DIST] [--nnlib-from URL]
+    python assignments/gradient-checking/assign.py [DIST] [--nnlib-from REQUIREMENT]
 
 Grades the master with grade.py, as a learner's notebook is graded (in the sandbox, against
 the hidden tests): its solutions must score full marks. Then runs `otter assign` on it into a
@@ -8,8 +8,9 @@ temporary folder and checks what that made: the student notebook must hold no li
 solutions. Only then is DIST (default: dist/ next to this script) replaced, whole, by
 
     DIST/student/gradient-checking.ipynb     what learners get
-    DIST/handout/                            that notebook, a requirements.txt and a README:
-                                             the content of a student repository (Binder)
+    DIST/handout/                            that notebook, nnlib's wheel (the package alone: no
+                                             master, no solutions), a requirements.txt and a
+                                             README: the content of a student repository (Binder)
     DIST/gradient-checking-handout.zip       the same folder as one file to send
 
 When anything fails, DIST is left as it was and the temporary folder is removed: no half-made
@@ -21,7 +22,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import tomllib
 import zipfile
 from pathlib import Path
 
@@ -60,12 +60,18 @@ def check_student(student, master):
 
 
 def check_solutions_score_full_marks(master, scratch, timeout):
-    """Grade the master as grade.py grades a learner's notebook: its solutions must score full marks.
-    (Its test cells run too, as any cell does; its raw cells, otter's markers, do not.)"""
+    """Grade the master's solutions as grade.py grades a learner's notebook: they must score full marks.
+    The notebook graded is the master without otter's raw cells and `# SOLUTION` markers (grade.py gives
+    the master itself 0); its test cells run too, as any cell does."""
+    nb = nbformat.read(master, as_version=4)
+    nb.cells = [cell for cell in nb.cells if cell.cell_type != "raw"]
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.source = make_submissions.strip_markers(cell.source)
     copy = scratch / master.name
-    shutil.copy2(master, copy)
-    grader = grade.Grader(scratch / "sandbox", timeout)
-    row = grader.grade(copy)
+    nbformat.write(nb, copy)
+    with grade.Grader(timeout) as grader:
+        row = grader.grade(copy)
     possible = {q.name: q.points for q in grader.questions}
     if row.scores != possible:
         failed = "\n".join(f"  {test.name}: {message}" for _, test, message in row.outcomes if message)
@@ -74,27 +80,38 @@ def check_solutions_score_full_marks(master, scratch, timeout):
     return row
 
 
-def handout_requirements(nnlib_from):
-    """requirements.txt and requirements-instructor.txt's pins a learner needs, and nnlib from its archive."""
+def handout_requirements(nnlib):
+    """requirements.txt and requirements-instructor.txt's pins a learner needs, and nnlib (a wheel's path,
+    or a requirement such as a fork's URL)."""
     pins = []
     for name in ("requirements.txt", "requirements-instructor.txt"):
         for line in (ROOT / name).read_text().splitlines():
             line = line.split("#")[0].strip()
             if "==" in line and line.split("==")[0].lower() not in NOT_FOR_LEARNERS:
                 pins.append(line)
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     return ("# The assignment's environment: numpy, nnlib (for the data and the checks' networks), otter-grader\n"
-            "# (for grader.check), JupyterLab. Python 3.11 or newer.\n" + "\n".join(pins) +
-            f"\n{project['name']} @ {nnlib_from}\n")
+            "# (for grader.check), JupyterLab. Python 3.11 or newer.\n" + "\n".join(pins) + f"\n{nnlib}\n")
 
 
-def default_nnlib_from():
-    """The GitHub archive of this version's release tag (v0.1.0): the nnlib the master was written for."""
-    import nnlib
-
-    urls = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"].get("urls", {})
-    source = urls.get("Source", "https://github.com/backprop-lab/backprop-lab").rstrip("/")
-    return f"{source}/archive/refs/tags/v{nnlib.__version__}.zip"
+def build_wheel(folder, scratch):
+    """nnlib's wheel, built by pip from this clone's package files alone, into folder; its file name. Stop when
+    it holds anything but nnlib and its metadata (the master and the solutions must not travel with it)."""
+    src = scratch / "wheel-src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy2(ROOT / name, src / name)
+    shutil.copytree(ROOT / "nnlib", src / "nnlib", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(folder),
+                           str(src)], capture_output=True, text=True)
+    wheels = sorted(folder.glob("*.whl"))
+    if done.returncode != 0 or len(wheels) != 1:
+        raise Failed(f"pip could not build nnlib's wheel (it needs setuptools from PyPI, or pip's cache; or give "
+                     f"--nnlib-from a requirement):\n{(done.stdout + done.stderr).strip()[-2000:]}")
+    with zipfile.ZipFile(wheels[0]) as archive:
+        other = [n for n in archive.namelist() if not n.startswith("nnlib/") and ".dist-info/" not in n]
+    if other:
+        raise Failed(f"nnlib's wheel holds more than nnlib: {other[:5]}")
+    return wheels[0].name
 
 
 README = """# Graded assignment: backpropagation and gradient checking
@@ -109,12 +126,14 @@ with Python 3.11 or newer:
 """
 
 
-def make_handout(student, folder, nnlib_from):
-    """folder/handout/ (notebook, requirements.txt, README.md) and folder/gradient-checking-handout.zip."""
+def make_handout(student, folder, nnlib_from, scratch):
+    """folder/handout/ (notebook, nnlib's wheel unless nnlib_from says otherwise, requirements.txt, README.md)
+    and folder/gradient-checking-handout.zip."""
     handout = folder / "handout"
     handout.mkdir()
     shutil.copy2(student, handout / NOTEBOOK)
-    (handout / "requirements.txt").write_text(handout_requirements(nnlib_from))
+    nnlib = nnlib_from or f"./{build_wheel(handout, scratch)}"   # a path pip reads from the folder it runs in
+    (handout / "requirements.txt").write_text(handout_requirements(nnlib))
     (handout / "README.md").write_text(README.format(notebook=NOTEBOOK))
     with zipfile.ZipFile(folder / f"{Path(NOTEBOOK).stem}-handout.zip", "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(handout.iterdir()):
@@ -138,8 +157,10 @@ def main(argv=None):
     parser.add_argument("dist", nargs="?", default=str(HERE / "dist"),
                         help="the folder to write (default: %(default)s)")
     parser.add_argument("--master", default=str(HERE / NOTEBOOK), help=argparse.SUPPRESS)   # for the tests
-    parser.add_argument("--nnlib-from", default=default_nnlib_from(),
-                        help="where learners install nnlib from (default: %(default)s); a fork's archive URL")
+    parser.add_argument("--nnlib-from", metavar="REQUIREMENT",
+                        help="how learners install nnlib instead of the wheel built from this clone, e.g. "
+                             "'backprop-lab==0.1.0' once it is on PyPI (never the repository's archive: it holds "
+                             "the master and the solutions)")
     parser.add_argument("--timeout", type=float, default=60.0,
                         help="grade.py's time limit for the solutions' notebook (default: %(default)g)")
     args = parser.parse_args(argv)
@@ -158,7 +179,7 @@ def main(argv=None):
         new = work / "dist"
         (new / "student").mkdir(parents=True)
         shutil.copy2(student, new / "student" / NOTEBOOK)
-        make_handout(student, new, args.nnlib_from)
+        make_handout(student, new, args.nnlib_from, work)
         replace(dist, new)
     except Failed as e:
         print(f"{e}\n{dist} is unchanged, and nothing was left behind.", file=sys.stderr)

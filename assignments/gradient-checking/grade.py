@@ -6,172 +6,50 @@ SUBMISSIONS are files (.ipynb, or the .zip the notebook's export cell makes) or 
 every file handed in gets a row, with a grading_status that says what happened to it. For each
 notebook:
 
-1. its code cells run in a sandbox (sandbox.py): a fresh Python in an empty temporary folder,
-   with copies of numpy, matplotlib, dill and nnlib but no path to this clone; after --timeout
-   seconds the cell running is stopped and each later cell gets 2 s;
-2. the answers the questions name are saved (dill) and, one question at a time, loaded into
-   another fresh process where nnlib refuses every use (it is the reference) and called on
-   inputs drawn for this run;
+1. its code cells run in a sandbox (sandbox.py, contained as isolation.py says): a fresh Python
+   with copies of numpy, matplotlib, dill and nnlib (compiled, without its source), which sees no
+   path to this clone, no other submission and no test; after --timeout seconds the cell running
+   is stopped, each later cell gets 2 s, and at 1.5 x --timeout the notebook ends;
+2. the answers the questions name are taken out (pickled with dill) and, one question at a time,
+   loaded into another fresh process where nnlib cannot be imported (it is the reference) and
+   called on inputs drawn for this run, within what is left of 2 x --timeout;
 3. what they return comes back as plain data and is judged here, against values computed from
    nnlib before any notebook ran (questions.py). No learner code runs in this process.
 
-The CSV is written as submissions finish (Ctrl-C keeps what is graded) and sorted at the end.
---feedback DIR writes DIR/<name>.txt per submission, safe to hand back: the public tests' results
-with their messages, and the hidden tests' names and results only.
+The CSV is written as submissions finish (Ctrl-C keeps what is graded) and sorted at the end; its
+points-per-question row says which isolation graded it. --feedback DIR writes DIR/<name>.txt per
+submission, safe to hand back: the public tests' results with their messages, and the hidden
+tests' names and results only.
 """
 
 import argparse
 import csv
-import importlib.util
 import json
 import os
 import re
-import shutil
 import signal
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import warnings
 import zipfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
+import isolation  # noqa: E402
 import questions  # noqa: E402
-import sandbox  # noqa: E402  (only its data functions run here: encode, decode, save_data, load_data)
+import sandbox  # noqa: E402  (only its data functions run here: encode, decode, pack, unpack, messages)
 
 MASTER = HERE / "gradient-checking.ipynb"
-# What a graded notebook can import: requirements.txt's computing packages, dill to carry its
-# answers out, and nnlib (a copy). Their dependencies come along; Jupyter and otter do not.
-SANDBOX_PACKAGES = ("numpy", "matplotlib", "tqdm", "threadpoolctl", "dill")
 MAX_NOTEBOOK_BYTES = 100 * 2**20
-GRACE = 5   # seconds a notebook gets after its time is up to save its answers, before it is killed
+GRACE = 5   # seconds a notebook gets after its time is up to hand back its answers, before it is killed
 COLUMNS_AFTER = ["total", "percent", "grading_status", "seconds", "failed_tests"]
-
-
-# ---- the sandbox: an interpreter and packages with no path into this clone ----------------------------
-
-class Sandbox:
-    """A folder with copies of SANDBOX_PACKAGES, of nnlib (apart) and of sandbox.py (runner/), and the
-    base interpreter of this environment, run isolated (-I -S): a notebook finds neither this clone nor
-    its virtual environment through sys.path, sys.executable or nnlib.__file__."""
-
-    def __init__(self, root):
-        self.root = Path(root)
-        # "site-packages" in both paths: dill saves a module found elsewhere by value, which would carry
-        # numpy, or the real nnlib, into the process that calls the answers
-        self.site, self.nnlib = self.root / "site-packages", self.root / "nnlib" / "site-packages"
-        self.runner = self.root / "runner"
-        self.python = Path(getattr(sys, "_base_executable", "") or sys.executable)
-        for name, dist in distributions(SANDBOX_PACKAGES).items():
-            copy_distribution(name, dist, self.site)
-        spec = importlib.util.find_spec("nnlib")
-        shutil.copytree(Path(spec.origin).parent, self.nnlib / "nnlib",
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        self.runner.mkdir()
-        shutil.copy2(HERE / "sandbox.py", self.runner / "sandbox.py")
-        (self.root / "matplotlib").mkdir()
-        done = subprocess.run(self.command("import numpy, dill, nnlib, sandbox", nnlib=True),
-                              env=self.environ(self.root), capture_output=True, text=True, timeout=120)
-        if done.returncode != 0:
-            raise SystemExit(f"the grading sandbox does not start ({self.python} -I -S with the copied "
-                             f"packages):\n{done.stderr.strip()[-2000:]}")
-
-    def command(self, code, nnlib):
-        paths = [str(self.site)] + ([str(self.nnlib)] if nnlib else []) + [str(self.runner)]
-        return [str(self.python), "-I", "-S", "-X", "utf8", "-c", f"import sys; sys.path[:0] = {paths!r}; {code}"]
-
-    def environ(self, home):
-        env = {"PATH": os.defpath, "HOME": str(home), "TMPDIR": str(home), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
-               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-               "MPLBACKEND": "Agg", "MPLCONFIGDIR": str(self.root / "matplotlib"), "NNLIB_PROGRESS": "0"}
-        for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SYSTEMROOT"):   # what this machine's BLAS needs
-            if key in os.environ:
-                env[key] = os.environ[key]
-        return env
-
-    def start(self, what, folder, seconds):
-        """Start sandbox.py's `what` ("run" or "call") on folder, in a session of its own (killed whole)."""
-        command = self.command("import sandbox; sandbox.main(sys.argv[1:])", nnlib=(what == "run"))
-        with LIVE_LOCK, open(folder / "stderr.txt", "wb") as stderr:
-            if STOPPING.is_set():
-                raise KeyboardInterrupt   # Ctrl-C: no new sandbox
-            process = subprocess.Popen(command + [what, str(folder), f"{seconds:g}"], cwd=folder / "work",
-                                       env=self.environ(folder / "work"), stdin=subprocess.DEVNULL,
-                                       stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
-            LIVE.add(process)
-        return process
-
-
-def distributions(names):
-    """The installed distributions `names` need, theirs included (extras and absent optional ones left out)."""
-    found, todo = {}, list(names)
-    while todo:
-        name = re.sub(r"[-_.]+", "-", todo.pop()).lower()
-        if name in found:
-            continue
-        try:
-            dist = metadata.distribution(name)
-        except metadata.PackageNotFoundError:
-            if name in names:
-                raise SystemExit(f"{name} is not installed: python -m pip install -r requirements-instructor.txt") \
-                    from None
-            continue   # a dependency for another platform (colorama on Windows)
-        found[name] = dist
-        for requirement in dist.requires or []:
-            if not re.search(r"\bextra\s*==", requirement):
-                todo.append(re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement).group(1))
-    return found
-
-
-def copy_distribution(name, dist, site):
-    """Copy (not link: a learner's write must not reach your environment) the files a distribution installed."""
-    if dist.files is None:
-        raise SystemExit(f"{name} lists no installed files (no RECORD): reinstall it with pip to grade")
-    for file in dist.files:
-        parts = Path(file).parts
-        if parts[0] == ".." or "__pycache__" in parts or file.suffix == ".pyc":
-            continue
-        source = Path(dist.locate_file(file))
-        if source.is_file():
-            target = site / file
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
-
-
-# ---- processes: started, timed, and killed whole ----------------------------------------------------------
-
-LIVE = set()
-LIVE_LOCK = threading.Lock()
-STOPPING = threading.Event()
-
-
-def wait(process, seconds):
-    """(exit code, timed out) of process, killed with all its children when seconds have passed."""
-    try:
-        process.wait(timeout=seconds)
-        timed_out = False
-    except subprocess.TimeoutExpired:
-        timed_out = True
-    finally:
-        kill(process)
-        with LIVE_LOCK:
-            LIVE.discard(process)
-    return process.wait(), timed_out
-
-
-def kill(process):
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 # ---- what was handed in -----------------------------------------------------------------------------------
@@ -245,12 +123,26 @@ def read_notebook(path, assignment, answers):
         code = [{"number": i, "source": cell.source} for i, cell in cells if cell.cell_type == "code"]
     except Exception as e:   # UnicodeDecodeError, JSONDecodeError, nbformat's own
         return None, f"not a notebook: {type(e).__name__}: {str(e)[:100]}"
-    named = (nb.metadata.get("otter") or {}).get("assignment_name") if isinstance(nb.metadata, dict) else None
-    if named and named != assignment:
+    if is_master(nb):
+        return None, ("not graded: this is the assignment's master notebook, with its solutions (public in the "
+                      "repository), not a learner's work: 0 points")
+    otter = nb.metadata.get("otter") if isinstance(nb.metadata, dict) else None
+    named = otter.get("assignment_name") if isinstance(otter, dict) else None   # otter's, or anything at all
+    if isinstance(named, str) and named and named != assignment:
         return None, f"not this assignment: its otter metadata says {named!r}"
     if not any(re.search(rf"\b{name}\b", cell["source"]) for cell in code for name in answers):
         return None, f"not this assignment: no code cell mentions {', '.join(answers)}"
     return code, None
+
+
+def is_master(nb):
+    """True for otter's master notebook: its configuration cells, or its solution lines with their markers."""
+    raw = [c.source.lstrip() for c in nb.cells if c.cell_type == "raw" and isinstance(c.source, str)]
+    if any(r.startswith(("# ASSIGNMENT CONFIG", "# BEGIN QUESTION", "# BEGIN SOLUTION")) for r in raw):
+        return True
+    marked = sum(len(re.findall(r"#\s*SOLUTION\s*$", c.source, re.M)) for c in nb.cells
+                 if c.cell_type == "code" and isinstance(c.source, str))
+    return marked >= 3   # a line or two copied with its marker is a learner's; the master has 20
 
 
 # ---- grading one submission -------------------------------------------------------------------------------
@@ -266,9 +158,10 @@ class Row:
 
 
 class Grader:
-    """Everything a grading run shares: the sandbox, and the tests with their inputs already encoded."""
+    """Everything a grading run shares: the sandbox, and the tests with their inputs already encoded.
+    A context manager: the sandbox's folder goes when it ends."""
 
-    def __init__(self, sandbox_root, timeout, rng=None):
+    def __init__(self, timeout, rng=None, isolation_mode="auto", hidden=()):
         self.timeout = timeout
         self.master = questions.read_master(MASTER)
         # drawn before any notebook runs; fresh each run, so that no learner can know the cases
@@ -280,82 +173,145 @@ class Grader:
             unique = list({id(call): call for call in calls}.values())   # a call shared by two tests runs once
             arrays = {}
             specs = [{"answer": c.answer, "kind": c.kind, "times": c.times, "report_args": c.report_args,
-                      "read_only": list(c.read_only),
+                      "read_only": list(c.read_only), "l2": c.l2,
                       "args": sandbox.encode(tuple(c.args), arrays), "kwargs": sandbox.encode(c.kwargs, arrays)}
                      for c in unique]
             self.jobs[question.name] = ({"answers": list(question.answers), "calls": specs}, arrays,
                                         {id(call): i for i, call in enumerate(unique)})
-        self.sandbox = Sandbox(sandbox_root)
+        self.sandbox = isolation.Sandbox(isolation_mode)
+        self.sandbox.hidden = [Path(p).resolve() for p in (ROOT, sys.prefix, *hidden)]
+        self.lock = threading.Lock()
+        self.grading, self.tampered = set(), set()   # the processes way: who ran while the packages changed
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.sandbox.close()
 
     def grade(self, path):
         """The Row of one file handed in, whatever the file is or does."""
         start = time.perf_counter()
+        folder = None
         try:
             cells, why = read_notebook(path, self.master["assignment"], self.answers)
             if cells is None:
                 row = Row(path.name, {q.name: 0.0 for q in self.questions}, why)
             else:
-                with tempfile.TemporaryDirectory(prefix="grading-") as folder:
-                    row = self.grade_notebook(path.name, cells, Path(folder))
+                with self.lock:
+                    self.grading.add(path.name)
+                folder = self.sandbox.new_folder()
+                row = self.grade_notebook(path.name, cells, folder, start)
         except KeyboardInterrupt:
             raise
         except Exception as e:   # grade.py's own failure on this file: a row that says so, and the class goes on
             row = Row(path.name, {q.name: 0.0 for q in self.questions},
                       f"not graded: grade.py failed on it ({type(e).__name__}: {str(e)[:200]}); please report this")
+        finally:
+            if folder is not None:
+                self.sandbox.remove_folder(folder)
+            with self.lock:
+                self.grading.discard(path.name)
+                if path.name in self.tampered:
+                    self.tampered.discard(path.name)
+                    row.status += ("; the sandbox's packages were changed while it was graded (by this notebook, or "
+                                   "one graded at the same time) and were restored: grade it again with -j 1")
         row.seconds = time.perf_counter() - start
         row.feedback = self.feedback(row)
         return row
 
-    def grade_notebook(self, name, cells, folder):
-        run = folder / "run"
-        (run / "work").mkdir(parents=True)
-        (run / "answers").mkdir()
-        (run / "cells.json").write_text(json.dumps({"answers": self.answers, "cells": cells}), encoding="utf-8")
-        limit = self.timeout + GRACE + sandbox.AFTER_TIME_UP * len(cells)
-        code, timed_out = wait(self.sandbox.start("run", run, self.timeout), limit)
-        status = read_status(run / "status.json")
+    def talk(self, phase, payload, seconds, folder):
+        outcome = self.sandbox.talk(phase, payload, seconds, folder)
+        with self.lock:
+            if not self.sandbox.intact():
+                self.tampered |= self.grading
+        return outcome
+
+    def grade_notebook(self, name, cells, folder, start):
+        """Run the notebook (1.5 x timeout at most), then call its answers, all within 2 x timeout and GRACE."""
+        end = start + 2 * self.timeout + GRACE
+        job = {"answers": self.answers, "cells": cells, "seconds": self.timeout, "limit": 1.5 * self.timeout}
+        outcome = self.talk("run", sandbox.message("cells", "-", json.dumps(job).encode()),
+                            job["limit"] + GRACE, folder)
+        received = sandbox.messages(outcome.output)
+        status = read_status(received)
+        answers = {n: payload for kind, n, payload in received if kind == "answer" and n in self.answers}
+        for kind, n, _ in received:
+            if kind == "gone":
+                answers.pop(n, None)
         saved = status.get("saved") if isinstance(status.get("saved"), dict) else {}
-        row = Row(name, {}, describe_run(status, code, timed_out, self.timeout, saved))
-        for question in self.questions:
-            results = self.call(question, run / "answers", folder / question.name, saved)
+        parts = [describe_run(status, outcome.code, outcome.timed_out, self.timeout, saved)]
+        if outcome.too_much:
+            parts.append(f"its answers took more than {isolation.MAX_OUTPUT // 2**20} MB")
+        problems = {}
+        for answer, data in answers.items():
+            if isolation.NNLIB_MARK.encode() in data:   # read as bytes, never unpickled here
+                problems[answer] = (f"{answer} is nnlib's own code (its pickle holds nnlib's compiled functions): "
+                                    "answers may not use nnlib")
+                parts.append(f"{answer} carries nnlib's code")
+        crash = [payload for kind, _, payload in received if kind == "crash"]
+        if crash:
+            last = (crash[-1].decode("utf-8", "replace").strip().splitlines() or ["?"])[-1]
+            parts.append(f"grade.py's sandbox failed ({last[:200]}); please report this")
+        row = Row(name, {}, "")
+        for i, question in enumerate(self.questions):
+            # each question's calls get at most an equal share of the time left: one slow answer cannot
+            # leave the next question without any
+            share = min(self.timeout, (end - time.perf_counter()) / (len(self.questions) - i))
+            results, why = self.call(question, answers, saved, problems, share, folder)
+            if why:
+                parts.append(f"{question.name}: {why}")
             outcomes = [(question.name, test, judge(test, results)) for test in question.tests]
             row.outcomes += outcomes
             passed = all(message is None for _, _, message in outcomes)   # all or nothing
             row.scores[question.name] = question.points if passed else 0.0
+        row.status = "; ".join(p for p in parts if p != "completed") or "completed"
         return row
 
-    def call(self, question, answers, folder, saved):
-        """The Results of the question's calls, in the order of its tests' calls (one per Call object)."""
+    def call(self, question, answers, saved, problems, seconds, folder):
+        """(the Results of the question's calls, by id of their Call; what went wrong with the calls or None),
+        the calls made within `seconds`."""
         job, arrays, index = self.jobs[question.name]
-        problems = {}
+        problems = {name: problems[name] for name in question.answers if name in problems}
         for name in question.answers:
+            if name in problems:
+                continue
             if isinstance(saved.get(name), str):
                 problems[name] = f"{name} could not be taken out of the notebook ({saved[name]})"
-            elif not (answers / f"{name}.pkl").exists():
+            elif name not in answers:
                 problems[name] = f"the notebook does not define {name}"
         calls = [call for test in question.tests for call in test.calls]
         if len(problems) == len(question.answers):
-            return {id(c): questions.Result(c.answer, [], problem=problems[c.answer]) for c in calls}
-        (folder / "work").mkdir(parents=True)
-        (folder / "answers").mkdir()
-        for name in question.answers:
-            if name not in problems:
-                shutil.copy2(answers / f"{name}.pkl", folder / "answers" / f"{name}.pkl")
-        sandbox.save_data(folder / "calls", job, arrays)
-        code, timed_out = wait(self.sandbox.start("call", folder, self.timeout), self.timeout)
+            return {id(c): questions.Result(c.answer, [], problem=problems[c.answer]) for c in calls}, None
+        if seconds < 1:
+            why = f"its answers were not called: the submission's {2 * self.timeout:g} s were used up"
+            return {id(c): questions.Result(c.answer, [], problem=why) for c in calls}, why
+        tree, npz = sandbox.pack(dict(job, seconds=seconds), arrays)
+        payload = b"".join([sandbox.message("job", "-", tree), sandbox.message("arrays", "-", npz)] +
+                           [sandbox.message("answer", n, answers[n]) for n in question.answers if n not in problems])
+        outcome = self.talk("call", payload, seconds, folder)
+        received = sandbox.messages(outcome.output)
         try:
-            tree, out = sandbox.load_data(folder / "results")
+            got = [p for kind, _, p in received if kind == "results"]
+            npz = [p for kind, _, p in received if kind == "arrays"]
+            if not got or not npz:
+                raise LookupError("no results")
+            tree, out = sandbox.unpack(got[-1], npz[-1])
             got = tree["results"]
             if len(got) != len(job["calls"]):
                 raise ValueError(f"{len(got)} results for {len(job['calls'])} calls")
         except Exception as e:   # anything the learner's process left: no results, or unreadable ones
-            if timed_out:
-                why = f"its answers did not return within {self.timeout:g} s"
-            elif isinstance(e, OSError):
-                why = f"the process calling its answers ended without results (exit code {code})"
+            crash = [p for kind, _, p in received if kind == "crash"]
+            if outcome.timed_out:
+                why = f"its answers did not return within {seconds:.0f} s"
+            elif crash:
+                last = (crash[-1].decode("utf-8", "replace").strip().splitlines() or ["?"])[-1]
+                why = f"grade.py's sandbox failed ({last[:200]}); please report this"
+            elif isinstance(e, LookupError):
+                why = f"the process calling its answers ended without results (exit code {outcome.code})"
             else:
                 why = f"the process calling its answers wrote unreadable results ({type(e).__name__}: {e})"
-            return {id(c): questions.Result(c.answer, [], problem=why) for c in calls}
+            return {id(c): questions.Result(c.answer, [], problem=why) for c in calls}, why
         results = {}
         for call in calls:
             raw = got[index[id(call)]]
@@ -363,7 +319,7 @@ class Grader:
                 results[id(call)] = result_from(call, raw, out, problems)
             except Exception as e:
                 results[id(call)] = questions.Result(call.answer, [], problem=f"an unreadable result ({e})")
-        return results
+        return results, None
 
     def feedback(self, row):
         """What a learner may read: status, points, public tests with messages, hidden tests by name only."""
@@ -385,13 +341,15 @@ class Grader:
         return "\n".join(lines)
 
 
-def read_status(path, max_bytes=2**20):
-    """status.json as the learner's process left it: a dict, or {} when it is missing, huge or garbled."""
+def read_status(received, max_bytes=2**20):
+    """The last status message the notebook's process sent: a dict, or {} when there is none, or it is huge or
+    garbled (the process is the learner's: it can send anything)."""
+    payloads = [payload for kind, _, payload in received if kind == "status"]
     try:
-        if path.stat().st_size > max_bytes:
+        if not payloads or len(payloads[-1]) > max_bytes:
             return {}
-        status = json.loads(path.read_text(encoding="utf-8"))
-    except Exception:   # RecursionError for nesting, ValueError, OSError
+        status = json.loads(payloads[-1].decode("utf-8"))
+    except Exception:   # RecursionError for nesting, ValueError, UnicodeDecodeError
         return {}
     return status if isinstance(status, dict) else {}
 
@@ -430,6 +388,8 @@ def describe_run(status, code, timed_out, seconds, saved):
     parts, cell = [], number("cell")
     stopped = number("timed_out") or (cell if timed_out else None)
     finished = status.get("finished") is True
+    not_run = number("not_run") or 0
+    end = f"a notebook ends at {1.5 * seconds:g} s"
     if stopped is not None:
         if not finished:   # killed: it would not stop
             later = "; it was killed there"
@@ -437,7 +397,11 @@ def describe_run(status, code, timed_out, seconds, saved):
             later = ""
         else:
             later = f"; the cells after it got {sandbox.AFTER_TIME_UP:g} s each"
+            if not_run:
+                later += f", and the last {not_run} were not run ({end})"
         parts.append(f"timed out after {seconds:g} s in cell {stopped}{later}")
+    elif finished and not_run:
+        parts.append(f"ran past {seconds:g} s: the last {not_run} cells were not run ({end})")
     elif not finished:
         parts.append(f"the notebook's process ended in cell {cell} (exit code {code})" if cell
                      else f"the notebook could not be run (exit code {code})")
@@ -486,10 +450,7 @@ def grade_all(grader, submissions, jobs, rows, on_row):
             if bar:
                 bar.update()
     except KeyboardInterrupt:
-        with LIVE_LOCK:
-            STOPPING.set()
-            for process in LIVE:
-                kill(process)
+        isolation.kill_all()
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -515,7 +476,11 @@ def main(argv=None):
     parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
                         help="submissions graded at the same time (default: the number of cores, %(default)s)")
     parser.add_argument("-t", "--timeout", type=float, default=60.0,
-                        help="seconds a notebook may run, and each question's calls may take (default: %(default)g)")
+                        help="seconds a notebook may run before its cell is stopped; a submission ends within twice "
+                             "that, its answers' calls included (default: %(default)g)")
+    parser.add_argument("--isolation", choices=("auto", "namespaces", "processes"), default="auto",
+                        help="how notebooks are kept in: Linux namespaces where they work (auto), or plain processes "
+                             "(isolation.py says what each prevents; default: %(default)s)")
     parser.add_argument("--feedback", metavar="DIR", help="write DIR/<name>.txt per submission, safe to hand back")
     args = parser.parse_args(argv)
     if args.jobs < 1:
@@ -537,16 +502,19 @@ def main(argv=None):
     start = time.perf_counter()
     rows = []
     signal.signal(signal.SIGTERM, interrupt)   # a `kill` cleans up as Ctrl-C does
-    with tempfile.TemporaryDirectory(prefix="grading-sandbox-") as root:
-        grader = Grader(Path(root) / "env", args.timeout)
+    hidden = [Path(args.output).resolve().parent] + ([feedback.resolve()] if feedback else [])
+    hidden += sorted({p.resolve().parent for p in submissions})
+    with Grader(args.timeout, isolation_mode=args.isolation, hidden=hidden) as grader:
         names = [q.name for q in grader.questions]
         possible = sum(q.points for q in grader.questions)
         header = ["file"] + names + COLUMNS_AFTER
         points = ["points-per-question"] + [f"{q.points:g}" for q in grader.questions] + [f"{possible:g}", "100"]
+        points += [grader.sandbox.describe()]
         points += [""] * (len(header) - len(points))
         jobs = min(args.jobs, len(submissions))
         print(f"grading {len(submissions)} submission(s), {jobs} at a time, each notebook stopped after "
-              f"{args.timeout:g} s (sandbox ready in {time.perf_counter() - start:.1f} s)", flush=True)
+              f"{args.timeout:g} s and each submission within {2 * args.timeout + GRACE:g} s (sandbox ready in "
+              f"{time.perf_counter() - start:.1f} s)\n{grader.sandbox.describe()}", flush=True)
 
         with open(args.output, "w", newline="", encoding="utf-8") as out:
             writer = csv.writer(out)

@@ -11,6 +11,7 @@ fresh cases; the hidden ones exist only here.
 """
 
 import json
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,7 +37,10 @@ def check(condition, message):
 @dataclass
 class Call:
     """One use of an answer in the sandbox: called with args (`times` times, on the same objects), or,
-    for kind "value", the answer itself. read_only: positions of args whose arrays are made read-only."""
+    for kind "value", the answer itself. read_only: positions of args whose arrays are rebuilt over
+    immutable bytes (no flag makes them writable). l2: {"lambda", "keys"} to call it with every
+    forward_propagation it reaches returning its cost plus (lambda / 2) * the sum of squares of those
+    parameters (sandbox.py's _cost_with_l2)."""
     answer: str
     args: tuple = ()
     kwargs: dict = field(default_factory=dict)
@@ -44,6 +48,7 @@ class Call:
     read_only: tuple = ()
     times: int = 1
     report_args: bool = False
+    l2: dict | None = None
 
 
 @dataclass
@@ -391,7 +396,7 @@ def q2_tests(draw):
 
     def judge_read_only(results, before=before):
         result = results[0]
-        if result.error and result.error.startswith("ValueError") and "read-only" in result.error:
+        if result.error and result.error.startswith("ValueError") and re.search("read-only|WRITEABLE", result.error):
             raise Fail(f"the check wrote into the caller's parameter arrays ({result.error})")
         d = difference(result)
         changed = unchanged(before, [result.args_after[0].get(key) for key in KEYS], KEYS)
@@ -429,6 +434,27 @@ def q2_tests(draw):
     tests.append(Test("q2 - 6", "with epsilon = 1e-4 exact gradients still give below 1e-7 (a central difference "
                       "errs by ~1e-10 there, a one-sided one by ~1e-5)", True,
                       [checker(params, true_gradients(params, X, Y), X, Y, epsilon=1e-4)], judge_two_sided))
+
+    X, Y = draw.digits(4, pooled=True)
+    params = draw.network((49, 10, 10), X, margin=1e-4)
+    l2 = float(draw.rng.uniform(0.02, 0.05))
+    grads = true_gradients(params, X, Y)
+    with_term = {"d" + key: grads["d" + key] + l2 * params[key] for key in KEYS}
+    calls = [Call("gradient_check_n", (params, gradients, X, Y), l2={"lambda": l2, "keys": list(KEYS)})
+             for gradients in (with_term, grads)]
+
+    def judge_cost(results):
+        with_term, without = difference(results[0]), difference(results[1])
+        check(with_term < 1e-7 and without > 1e-3,
+              f"with forward_propagation's cost given an L2 term, (lambda / 2) * the sum of the parameters' squares, "
+              f"the check says {with_term:.2e} for that cost's exact gradients (it should be about 1e-8) and "
+              f"{without:.2e} for the gradients without the term (they are wrong for it). A gradient check "
+              "differentiates the cost forward_propagation returns, whatever it is: J(theta + eps) and "
+              "J(theta - eps), not the gradients of a backprop of its own.")
+
+    tests.append(Test("q2 - 7", "with forward_propagation's cost changed (an L2 term added), the exact gradients of "
+                      "that cost give below 1e-7 and those without the term do not: the check differentiates "
+                      "forward_propagation's cost", True, calls, judge_cost))
     return tests
 
 

@@ -1,22 +1,25 @@
 """The learner's side of the wall: run a notebook, then call its answers, in processes grade.py starts.
 
 grade.py never runs a learner's code itself. For each submission it starts this file in fresh
-interpreters (`python -I -S`, with packages copied out of your environment, so that no path
-leads back to your clone), in empty temporary folders, under a time limit:
+interpreters (`python -I -S`, with packages copied out of your environment), contained as
+isolation.py says, under a time limit:
 
-    run FOLDER SECONDS   execute the notebook's code cells top to bottom, then save every answer
-                         the questions name (a function or a value) with dill
-    call FOLDER          in a new process, for one question: load its answers, with nnlib replaced
-                         by a stand-in that refuses every use, call them on the inputs grade.py
-                         wrote, and write down what they return
+    run      execute the notebook's code cells top to bottom, then hand back every answer the
+             questions name (a function or a value), pickled with dill
+    call     in a new process, for one question: load its answers, where nnlib cannot be imported
+             (a stand-in refuses every use), call them on the inputs grade.py sent, and hand back
+             what they return
 
-What comes back is data: JSON, and .npz files of plain arrays that grade.py opens without
-unpickling (`decode`). grade.py compares it with the values it computed before any learner's
-code ran, so nothing a notebook does to its own process (patching otter, numpy or nnlib,
-reading files) reaches the comparison.
+Input comes on stdin; what goes back goes through the channel, this process's stdout taken before
+any learner code runs (a notebook's prints go nowhere): messages of JSON, of .npz files of plain
+arrays that grade.py opens without unpickling (`decode`), and of pickles grade.py passes on to
+the next process without opening. grade.py compares what comes back with the values it computed
+before any learner's code ran, so nothing a notebook does to its own process (patching otter,
+numpy or nnlib, reading files) reaches the comparison.
 """
 
 import builtins
+import importlib
 import importlib.util
 import io
 import json
@@ -25,13 +28,13 @@ import signal
 import sys
 import time
 import types
-from pathlib import Path
 
 import numpy as np
 
-# What a sandbox may use: enough for numpy and matplotlib, far less than a runaway loop wants.
-MEMORY_BYTES = 4 * 2**30
-FILE_BYTES = 2**30
+# What each process of a sandbox may use: enough for numpy and matplotlib, far less than a runaway loop
+# wants. The number of processes is capped too (grade.py says how many: isolation.py's PROCESSES).
+MEMORY_BYTES = 2 * 2**30
+FILE_BYTES = 256 * 2**20
 # How much of a value comes back: a learner's answer is a few arrays, not a data set.
 MAX_ELEMENTS = 10_000_000
 MAX_ITEMS = 200
@@ -128,38 +131,81 @@ def decode(node, arrays, depth=0):
     raise ValueError(f"unknown kind {t!r}")
 
 
-def save_data(base, tree, arrays):
-    """tree as base.json and arrays as base.npz, each written whole or not at all."""
-    base = Path(base)
-    _write(base.with_suffix(".json"), json.dumps(tree).encode())
+def pack(tree, arrays):
+    """(tree as JSON bytes, arrays as .npz bytes)."""
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
-    _write(base.with_suffix(".npz"), buffer.getvalue())
+    return json.dumps(tree).encode(), buffer.getvalue()
 
 
-def load_data(base, max_bytes=2**28):
-    """(tree, arrays) that save_data wrote, read as data only: no pickles, at most max_bytes of JSON and
-    of arrays (unpacked: a small .npz may unpack to a huge one)."""
+def unpack(tree_bytes, npz_bytes, max_bytes=2**28):
+    """(tree, arrays) that pack made, read as data only: no pickles, at most max_bytes of JSON and of arrays
+    (unpacked: a small .npz may unpack to a huge one)."""
     import zipfile
 
-    base = Path(base)
-    json_path, npz_path = base.with_suffix(".json"), base.with_suffix(".npz")
-    if json_path.stat().st_size > max_bytes // 8:
-        raise ValueError(f"{json_path.name} is {json_path.stat().st_size / 2**20:.0f} MB")
-    with zipfile.ZipFile(npz_path) as archive:
+    if len(tree_bytes) > max_bytes // 8:
+        raise ValueError(f"{len(tree_bytes) / 2**20:.0f} MB of JSON")
+    with zipfile.ZipFile(io.BytesIO(npz_bytes)) as archive:
         unpacked = sum(info.file_size for info in archive.infolist())
     if unpacked > max_bytes:
-        raise ValueError(f"{npz_path.name} unpacks to {unpacked / 2**20:.0f} MB")
-    tree = json.loads(json_path.read_text(encoding="utf-8"))
-    with np.load(npz_path, allow_pickle=False) as npz:
+        raise ValueError(f"arrays that unpack to {unpacked / 2**20:.0f} MB")
+    tree = json.loads(tree_bytes.decode("utf-8"))
+    with np.load(io.BytesIO(npz_bytes), allow_pickle=False) as npz:
         arrays = {name: npz[name] for name in npz.files}
     return tree, arrays
 
 
-def _write(path, data):
-    partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(data)
-    os.replace(partial, path)
+# ---- the channel ---------------------------------------------------------------------------------------
+
+KINDS = ("cells", "job", "arrays", "answer", "status", "gone", "results", "crash", "ready")
+
+
+def message(kind, name, payload=b""):
+    """One message: a line `kind name size`, then size bytes."""
+    return f"{kind} {name} {len(payload)}\n".encode() + payload
+
+
+def messages(data):
+    """[(kind, name, payload)] read from data, up to the first that is not well formed: a learner's process
+    can write anything into its channel, and loses only what it says itself."""
+    out, at = [], 0
+    while at < len(data):
+        end = data.find(b"\n", at, at + 300)
+        parts = data[at:end].split(b" ") if end >= 0 else []
+        if len(parts) != 3 or not parts[2].isdigit():
+            break
+        kind, name = parts[0].decode("ascii", "replace"), parts[1].decode("ascii", "replace")
+        start, size = end + 1, int(parts[2])
+        if kind not in KINDS or start + size > len(data):
+            break
+        out.append((kind, name, data[start:start + size]))
+        at = start + size
+    return out
+
+
+class _Channel:
+    """stdin read whole; stdout kept as the channel; fds 0, 1 and 2 then lead to /dev/null."""
+
+    def __init__(self):
+        self.received = messages(sys.stdin.buffer.read())
+        self.fd = os.dup(1)
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        os.close(null)
+
+    def get(self, kind, name=None):
+        return [payload for k, n, payload in self.received if k == kind and (name is None or n == name)]
+
+    def send(self, kind, name="-", payload=b""):
+        """Written whole: the notebook's time-up alarm waits until the message is out."""
+        data = memoryview(message(kind, name, payload))
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+        try:
+            while data:
+                data = data[os.write(self.fd, data):]
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 # ---- stand-ins for otter and nnlib -----------------------------------------------------------------
@@ -247,14 +293,17 @@ def _stand_ins(nnlib):
 
 # ---- the process itself ------------------------------------------------------------------------------
 
-def _limit(seconds):
-    """Memory and file-size caps, and a CPU cap that stops this process even if grade.py is gone."""
+def _limit(seconds, processes):
+    """Memory, file-size and process caps, and a CPU cap that stops this process even if grade.py is gone.
+    Each is per process (RLIMIT_NPROC counts the processes and threads of the sandbox, or of the user)."""
     try:
         import resource
     except ImportError:   # not POSIX: the wall-clock limit of grade.py still holds
         return
     caps = [(resource.RLIMIT_AS, MEMORY_BYTES), (resource.RLIMIT_FSIZE, FILE_BYTES),
             (resource.RLIMIT_CPU, int(2 * seconds) + 30)]
+    if processes > 0:
+        caps.append((resource.RLIMIT_NPROC, processes))
     for which, cap in caps:
         try:
             resource.setrlimit(which, (cap, cap))
@@ -276,20 +325,18 @@ class _Discard(io.TextIOBase):
 
 # ---- run: the notebook -------------------------------------------------------------------------------
 
-def run(folder, seconds):
-    """Run cells.json's cells in a fresh __main__ (cwd: FOLDER/work); keep status.json up to date;
-    save the answers named in cells.json to FOLDER/answers/NAME.pkl.
+def run(channel, job):
+    """Run job's cells in a fresh __main__, sending a status message before each cell and each answer the
+    job names as it is bound (pickled: "answer NAME"), or unbound at the end ("gone NAME").
 
-    The notebook has `seconds` in all. A cell still running then is stopped, and each later cell
-    gets AFTER_TIME_UP seconds: an answer defined below a slow cell still counts."""
-    folder = Path(folder)
-    job = json.loads((folder / "cells.json").read_text(encoding="utf-8"))
-    names, cells = job["answers"], job["cells"]
-    (folder / "answers").mkdir(exist_ok=True)
-    status = {"cell": None, "errors": [], "timed_out": None, "saved": {}, "finished": False}
+    The notebook has job["seconds"]. A cell still running then is stopped, and each later cell gets
+    AFTER_TIME_UP seconds, until job["limit"]: an answer defined below a slow cell still counts, and
+    the cells left at the limit are not run."""
+    names, cells, seconds, limit = job["answers"], job["cells"], job["seconds"], job["limit"]
+    status = {"cell": None, "errors": [], "timed_out": None, "saved": {}, "finished": False, "not_run": 0}
 
     def report():
-        _write(folder / "status.json", json.dumps(status).encode())
+        channel.send("status", "-", json.dumps(status).encode())
 
     main = types.ModuleType("__main__")   # dill saves what is defined in __main__ by value
     sys.modules["__main__"] = main
@@ -298,34 +345,38 @@ def run(folder, seconds):
     builtins.exit = builtins.quit = sys.exit
     _stand_ins(nnlib=False)
     sys.stdout = sys.stderr = _Discard()
-    os.chdir(folder / "work")
 
     def time_up(signum, frame):
         raise TimeUp()
 
     signal.signal(signal.SIGALRM, time_up)
-    deadline = time.monotonic() + seconds
+    start = time.monotonic()
+    deadline, end = start + seconds, start + limit
     saved = {}
     status["last"] = cells[-1]["number"] if cells else None
-    for cell in cells:
+    for i, cell in enumerate(cells):
+        now = time.monotonic()
+        if now >= end - 0.05:
+            status["not_run"] = len(cells) - i
+            break
         status["cell"] = cell["number"]
         report()
-        left = deadline - time.monotonic()
+        left = deadline - now if deadline > now else AFTER_TIME_UP
         try:
             # again every second after the first: a loop that swallows one TimeUp meets the next
-            signal.setitimer(signal.ITIMER_REAL, left if left > 0 else AFTER_TIME_UP, 1.0)
+            signal.setitimer(signal.ITIMER_REAL, min(left, end - now), 1.0)
             error = run_cell(cell["number"], cell["source"], namespace)
             signal.setitimer(signal.ITIMER_REAL, 0)
             if error:
                 status["errors"].append(error)
                 if error["type"] == "TimeUp" and status["timed_out"] is None:
                     status["timed_out"] = cell["number"]
-            save_answers(namespace, names, saved, folder / "answers", status)
+            save_answers(channel, namespace, names, saved, status)
         except TimeUp:   # it struck between the cell's end and the timer's, or while an answer was saved
             signal.setitimer(signal.ITIMER_REAL, 0)
             if status["timed_out"] is None:
                 status["timed_out"] = cell["number"]
-    save_answers(namespace, names, saved, folder / "answers", status, final=True)
+    save_answers(channel, namespace, names, saved, status, final=True)
     status["finished"] = True
     report()
 
@@ -374,15 +425,14 @@ def without_magics(source):
     return "\n".join(out)
 
 
-def save_answers(namespace, names, saved, folder, status, final=False):
-    """Save each answer newly bound since the last call (every one when final) as NAME.pkl."""
+def save_answers(channel, namespace, names, saved, status, final=False):
+    """Send each answer newly bound since the last call (every one when final); "gone" for one unbound at the end."""
     import dill
 
     for name in names:
-        path = folder / f"{name}.pkl"
         if name not in namespace:
-            if final and path.exists():
-                path.unlink()   # deleted again by a later cell: the notebook ends without it
+            if final and name in saved:
+                channel.send("gone", name)   # deleted again by a later cell: the notebook ends without it
                 status["saved"].pop(name, None)
             continue
         value = namespace[name]
@@ -395,53 +445,56 @@ def save_answers(namespace, names, saved, folder, status, final=False):
         except BaseException as e:
             status["saved"][name] = f"{type(e).__name__}: {str(e)[:200]}"
             continue
-        _write(path, data)
+        channel.send("answer", name, data)
         saved[name] = value
         status["saved"][name] = None
 
 
 # ---- call: one question's answers ---------------------------------------------------------------------
 
-def call(folder):
-    """Load the answers calls.json names from FOLDER/answers, make its calls, write results.json/.npz."""
-    folder = Path(folder)
-    job, arrays = load_data(folder / "calls")
+def call(channel, job, arrays):
+    """Load the answers job names from the channel's "answer" messages, make job's calls, send the results.
+    Every argument is built before any answer is unpickled (unpickling runs the learner's code)."""
+    specs = []
+    for spec in job["calls"]:
+        args, kwargs = decode(spec["args"], arrays), decode(spec["kwargs"], arrays)
+        if spec.get("read_only"):
+            args = tuple(_immutable(a) if i in spec["read_only"] else a for i, a in enumerate(args))
+        specs.append((spec, args, kwargs))
     _stand_ins(nnlib=True)
     sys.stdout = sys.stderr = _Discard()
-    os.chdir(folder / "work")
     import dill
 
     answers, problems = {}, {}
     for name in job["answers"]:
-        path = folder / "answers" / f"{name}.pkl"
-        if not path.exists():
+        pickled = channel.get("answer", name)
+        if not pickled:
             problems[name] = "missing"
             continue
         try:
-            answers[name] = dill.loads(path.read_bytes())
+            answers[name] = dill.loads(pickled[-1])
         except BaseException as e:
             problems[name] = f"could not be loaded: {type(e).__name__}: {str(e)[:200]}"
     out, results = {}, []
-    for spec in job["calls"]:
-        results.append(call_one(spec, answers, problems, arrays, out))
-    save_data(folder / "results", {"problems": problems, "results": results}, out)
+    for spec, args, kwargs in specs:
+        results.append(call_one(spec, args, kwargs, answers, problems, out))
+    tree, npz = pack({"problems": problems, "results": results}, out)
+    channel.send("results", "-", tree)
+    channel.send("arrays", "-", npz)
 
 
-def call_one(spec, answers, problems, arrays, out):
+def call_one(spec, args, kwargs, answers, problems, out):
     """{"returns": [encoded value per call], "error": None or "Type: message", "args_after": ...}."""
     name = spec["answer"]
     if name not in answers:
         return {"returns": [], "error": None, "problem": problems.get(name, "missing")}
     if spec["kind"] == "value":
         return {"returns": [encode(answers[name], out)], "error": None}
-    args, kwargs = decode(spec["args"], arrays), decode(spec["kwargs"], arrays)
-    if spec.get("read_only"):
-        for array in _arrays_in(args):
-            array.flags.writeable = False
     returns, error = [], None
     try:
-        for _ in range(spec.get("times", 1)):
-            returns.append(encode(answers[name](*args, **kwargs), out))
+        with _cost_with_l2(answers[name], spec.get("l2")):
+            for _ in range(spec.get("times", 1)):
+                returns.append(encode(answers[name](*args, **kwargs), out))
     except BaseException as e:
         try:
             error = f"{type(e).__name__}: {str(e)[:300]}"
@@ -453,26 +506,107 @@ def call_one(spec, answers, problems, arrays, out):
     return result
 
 
-def _arrays_in(value):
+def _immutable(value):
+    """value with each array rebuilt over an immutable bytes object: read-only, and no flag makes it writable."""
     if isinstance(value, np.ndarray):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _arrays_in(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _arrays_in(item)
+        return np.frombuffer(value.tobytes(), dtype=value.dtype).reshape(value.shape)
+    if isinstance(value, dict):
+        return {key: _immutable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_immutable(item) for item in value)
+    return value
+
+
+class ForwardNotUsed(Exception):
+    """The checker given a changed forward_propagation never calls forward_propagation."""
+
+
+class _cost_with_l2:
+    """While it is active, every forward_propagation the answer can reach (through the globals, closures and
+    defaults of the functions defined with it) returns its cost plus (l2 / 2) * the sum of the squares of
+    the parameters `keys`: the cost a right gradient check differentiates, and one the learner's backprop
+    does not know. Nothing happens when l2 is None."""
+
+    def __init__(self, answer, l2):
+        self.answer, self.l2, self.undo = answer, l2, []
+
+    def __enter__(self):
+        if self.l2 is None:
+            return self
+        functions, todo, seen = [], [self.answer], set()
+        while todo and len(functions) < 500:
+            f = todo.pop()
+            if id(f) in seen or not isinstance(f, types.FunctionType) or f.__module__ != "__main__":
+                continue
+            seen.add(id(f))
+            functions.append(f)
+            cells = [c.cell_contents for c in f.__closure__ or () if _filled(c)]
+            todo += [*f.__globals__.values(), *cells, *(f.__defaults__ or ()), *(f.__kwdefaults__ or {}).values()]
+        originals = [f for f in functions if f.__name__ == "forward_propagation"]
+        if not originals:
+            raise ForwardNotUsed("it never calls forward_propagation, whose cost a gradient check differentiates")
+        wrapped = {id(f): _with_l2(f, self.l2["lambda"], self.l2["keys"]) for f in originals}
+        for f in functions:
+            for key, value in list(f.__globals__.items()):
+                if id(value) in wrapped:
+                    self.undo.append((f.__globals__.__setitem__, key, value))
+                    f.__globals__[key] = wrapped[id(value)]
+            for cell in f.__closure__ or ():
+                if _filled(cell) and id(cell.cell_contents) in wrapped:
+                    self.undo.append((setattr, cell, "cell_contents", cell.cell_contents))
+                    cell.cell_contents = wrapped[id(cell.cell_contents)]
+            if any(id(value) in wrapped for value in f.__defaults__ or ()):
+                self.undo.append((setattr, f, "__defaults__", f.__defaults__))
+                f.__defaults__ = tuple(wrapped.get(id(value), value) for value in f.__defaults__)
+            for key, value in (f.__kwdefaults__ or {}).items():
+                if id(value) in wrapped:
+                    self.undo.append((f.__kwdefaults__.__setitem__, key, value))
+                    f.__kwdefaults__[key] = wrapped[id(value)]
+        return self
+
+    def __exit__(self, *exc):
+        for setter, *args in reversed(self.undo):
+            setter(*args)
+
+
+def _filled(cell):
+    try:
+        _ = cell.cell_contents
+    except ValueError:   # an empty cell
+        return False
+    return True
+
+
+def _with_l2(forward, l2, keys):
+    def forward_propagation(X, Y, parameters, *args, **kwargs):
+        cost, *rest = forward(X, Y, parameters, *args, **kwargs)
+        penalty = 0.5 * l2 * sum(float(np.sum(np.square(parameters[key]))) for key in keys)
+        return (cost + penalty, *rest)
+    return forward_propagation
 
 
 def main(argv):
-    command, folder = argv[0], argv[1]
-    seconds = float(argv[2]) if len(argv) > 2 else 60.0
-    _limit(seconds)
-    if command not in ("run", "call"):
-        raise SystemExit(f"unknown command {command!r}: run or call")
+    phase, processes = argv[0], int(argv[1])
+    channel = _Channel()
     try:
-        run(folder, seconds) if command == "run" else call(folder)
-    except BaseException:   # this file's own failure: to stderr.txt, where grade.py's maintainer looks
+        if phase == "probe":
+            for name in ("dill", "matplotlib", "nnlib"):   # what a notebook needs, found
+                importlib.import_module(name)
+            channel.send("ready")
+            return
+        if phase == "run":
+            (payload,) = channel.get("cells")
+            job = json.loads(payload)
+            _limit(job["limit"], processes)
+            run(channel, job)
+        elif phase == "call":
+            (tree,), (npz,) = channel.get("job"), channel.get("arrays")
+            job, arrays = unpack(tree, npz)
+            _limit(job["seconds"], processes)
+            call(channel, job, arrays)
+        else:
+            raise ValueError(f"unknown phase {phase!r}: run, call or probe")
+    except BaseException:   # this file's own failure: back to grade.py, which says "please report this"
         import traceback
-        traceback.print_exc(limit=20, file=sys.__stderr__)
+        channel.send("crash", "-", traceback.format_exc(limit=20)[-4000:].encode())
         raise SystemExit(3) from None
