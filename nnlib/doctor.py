@@ -638,10 +638,6 @@ class Triage:
                                                  diagnosis=[str(d) for d in self.backprop.diagnosis]),
                                 "checker": None if self.checker is None else self.checker.to_dict()})
 
-    @property
-    def found_a_bug(self):
-        return not self.all_good
-
     def __str__(self):
         lines = [f"verdict: {self.verdict}"] + [f"  - {f}" for f in self.findings]
         lines += ["", "backprop, checked by nnlib:", str(self.backprop)]

@@ -272,11 +272,6 @@ def _plain_python(line):
     return f"{assign.group(1)} = []" if assign else line
 
 
-def notebook_code(path):
-    """The code cells of a .ipynb file as one Python source (see notebook_cells)."""
-    return "\n\n".join(source for _, source in notebook_cells(path))
-
-
 def load_file(path, forward=None, backward=None, checker=None, data=None, notes=None):
     """Import a learner's .py file (or the code cells of a .ipynb) and find its functions by the
     course's names (or the names given). What the file prints is left alone: the CLI runs it in a

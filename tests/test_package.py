@@ -153,10 +153,11 @@ def test_the_first_cell_installs_the_package_in_colab_and_does_nothing_elsewhere
 def test_the_doctor_can_read_a_notebook_of_the_series():
     """A learner pastes their functions into notebook 6 and checks it as a file: the install cell
     must stay Python once the doctor leaves out IPython's % and ! lines."""
-    from nnlib.learner import notebook_code
+    from nnlib.learner import notebook_cells
 
     for path in NOTEBOOKS:
-        compile(notebook_code(path), path.name, "exec")
+        for cell, source in notebook_cells(path):
+            compile(source, f"{path.name}, cell {cell}", "exec")
 
 
 def test_the_docs_name_one_repository_and_one_release():
