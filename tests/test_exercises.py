@@ -438,12 +438,14 @@ def test_backward_propagation_names_exactly_the_gradients_that_fail(factors, dro
     (lambda g: {k: v.astype(int) for k, v in g.items()}, ["dW1 holds whole numbers (int64)", "Keep float64"]),
     (lambda g: {**g, "db1": None}, ["db1 is None"]),
     (lambda g: {**g, "db1": g["db1"].ravel()}, ["db1 has shape (10,); it must have shape (10, 1)"]),
+    (lambda g: {**g, "db2": np.sum(g["db2"])}, ["db2 has shape ()", "a sum over both axes"]),
     (lambda g: {k[1:]: v for k, v in g.items() if k[1] in "Wb"}, ["no 'dW1', 'db1', 'dW2', 'db2'",
                                                                    "Name each gradient 'd' + its parameter's name"]),
     (lambda g: (g["dW1"], g["db1"], g["dW2"], g["db2"]), ["returned a tuple; return a dict"]),
     (lambda g: print(g), ["prints", "but returns None"]),
     (exits, ["called exit() or sys.exit() (in exits"]),
-], ids=["nan_in_db1", "float32", "lists", "ints", "None", "no_keepdims", "keys_like_params", "tuple", "prints",
+], ids=["nan_in_db1", "float32", "lists", "ints", "None", "no_keepdims", "db_summed_over_both_axes",
+        "keys_like_params", "tuple", "prints",
         "exits"])
 def test_backward_propagation_that_returns_no_proper_gradients_is_told_what_they_are(wrong, phrases):
     def backward_propagation(X, Y, cache):
@@ -503,18 +505,27 @@ def test_backward_with_lowercase_keys_passes_and_says_how_it_read_them():
     assert "your keys dw1, dw2, dz2, da1, dz1 are read as dW1, dW2, dZ2, dA1, dZ1" in str(feedback)
 
 
-def backward_m_from_the_classes(X, Y, cache):
-    (Z1, A1, W1, b1, Z2, A2, W2, b2) = cache
-    m = Y.shape[0]  # the number of classes, 10; the examples are Y.shape[1] = 16
-    dZ2 = A2 - Y
-    dZ1 = (W2.T @ dZ2) * (Z1 > 0)
-    return {"dZ2": dZ2, "dW2": dZ2 @ A1.T / m, "db2": dZ2.sum(axis=1, keepdims=True) / m, "dA1": W2.T @ dZ2,
-            "dZ1": dZ1, "dW1": dZ1 @ X.T / m, "db1": dZ1.sum(axis=1, keepdims=True) / m}
+def backward_m_from(axis_of):
+    """A course-style backward whose m is taken from the wrong shape: Y's or X's rows."""
+    def backward_propagation(X, Y, cache):
+        (Z1, A1, W1, b1, Z2, A2, W2, b2) = cache
+        m = {"Y": Y, "X": X}[axis_of].shape[0]  # 10 classes or 784 pixels; the examples are the 16 columns
+        dZ2 = A2 - Y
+        dZ1 = (W2.T @ dZ2) * (Z1 > 0)
+        return {"dZ2": dZ2, "dW2": dZ2 @ A1.T / m, "db2": dZ2.sum(axis=1, keepdims=True) / m, "dA1": W2.T @ dZ2,
+                "dZ1": dZ1, "dW1": dZ1 @ X.T / m, "db1": dZ1.sum(axis=1, keepdims=True) / m}
+    return backward_propagation
 
 
 def test_backward_that_takes_m_from_the_classes_is_told_m_over_n_classes():
-    feedback = exercises.check_backward_propagation(backward_m_from_the_classes, forward_propagation, method="sampled")
+    feedback = exercises.check_backward_propagation(backward_m_from("Y"), forward_propagation, method="sampled")
     assert_fails_with(feedback, "1.6 = 16/10 times the true one", "the number of classes (Y.shape[0])",
+                      "X.shape[1] = 16")
+
+
+def test_backward_that_takes_m_from_the_pixels_is_told_m_over_n_x():
+    feedback = exercises.check_backward_propagation(backward_m_from("X"), forward_propagation, method="sampled")
+    assert_fails_with(feedback, "0.0204082 = 16/784 times the true one", "the number of input features (X.shape[0])",
                       "X.shape[1] = 16")
 
 

@@ -92,7 +92,8 @@ def check_backward_propagation(backward_propagation, forward_propagation, m=16, 
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             report = check(params, forward_propagation=forward_propagation,
-                           backward_propagation=backward_propagation, X=X, Y=Y, m=m, method=method)
+                           backward_propagation=backward_propagation, X=X, Y=Y, m=m, method=method,
+                           progress=False)  # a few seconds at most; a bar left in the output misleads
     except Stop as stop:
         return stop.feedback
     except ValueError as e:  # the doctor refused the input; its message says why
@@ -184,10 +185,10 @@ def _gradient_shape_hint(key):
         if key[1] == "b":
             if got == shape[:1]:
                 return f"a sum over axis=1 without keepdims=True drops the second axis: keepdims=True keeps it, {shape}"
-            if got == (shape[0], got[-1]) and got[-1] != 1:
-                return f"one column per example: {key} is the sum of {dZ} over the examples (axis=1, keepdims=True)"
             if got in ((), (1,), (1, 1)):
                 return f"a sum over both axes: sum {dZ} over the examples only (axis=1, keepdims=True)"
+            if len(got) == 2 and got[0] == shape[0] and got[1] != 1:
+                return f"one column per example: {key} is the sum of {dZ} over the examples (axis=1, keepdims=True)"
             if len(got) == 2 and got[0] == 1:
                 return f"a sum over axis 0, the units; {key} sums {dZ} over the examples, axis=1 (keepdims=True)"
         if got == shape[::-1]:
@@ -314,7 +315,7 @@ def read_backward_report(report, grads, Y, m, damage, snapshot, names, keep_prob
     failing = [k for k in ("W1", "b1", "W2", "b2") if not rows[k].passed]
     ratios = [_constant(rows[k]) for k in failing]
     if len(failing) == 4 and None not in ratios and all(near(r, ratios[0], 1e-4) for r in ratios):
-        return problems + [_uniform(ratios[0], m, n_classes)]
+        return problems + [_uniform(ratios[0], m, n_classes, snapshot[names.index("W1")].shape[1])]
     for layer in (2, 1):
         problems += _layer(layer, rows, grads, truth, placement, m, n_classes, keep_prob, damage, snapshot, names)
     if len(problems) == len(damage):
@@ -340,7 +341,7 @@ def _returned_wrong(grads, truth, placement, snapshot, names, keep_prob):
     return out
 
 
-def _uniform(r, m, n_classes):
+def _uniform(r, m, n_classes, n_x):
     if near(r, 1 / m, 1e-4):
         return (f"every entry of your gradients is 1/m = 1/{m} of the true one: the 1/m is applied twice. It "
                 "belongs once: either in dZ2 = (A2 - Y)/m, or (the course's way) in every dW and db, not both.")
@@ -350,6 +351,10 @@ def _uniform(r, m, n_classes):
     if m != n_classes and near(r, m / n_classes, 1e-4):
         return (f"every gradient is {r:.6g} = {m}/{n_classes} times the true one: m/n_classes. The m you divide by is "
                 f"{n_classes}, the number of classes (Y.shape[0]); m is the number of examples, the columns: "
+                f"X.shape[1] = {m}.")
+    if m != n_x and near(r, m / n_x, 1e-4):
+        return (f"every gradient is {r:.6g} = {m}/{n_x} times the true one: m/n_x. The m you divide by is "
+                f"{n_x}, the number of input features (X.shape[0]); m is the number of examples, the columns: "
                 f"X.shape[1] = {m}.")
     if near(r, -1, 1e-4):
         return "every gradient has the wrong sign: dZ2 is A2 - Y (prediction minus label), not Y - A2."
@@ -414,7 +419,8 @@ def _layer(layer, rows, grads, truth, placement, m, n_classes, keep_prob, damage
         return [line + f": your d{W} is the transpose of the right one. {W} is square {rows[W].shape}, so the "
                 f"shapes matched anyway. {dZ} comes first: {_line('W', layer, placement)}."]
     if bad == W and layer == 2 and any(k == "A1" for k, _, _ in damage):
-        return [line + f": the A1 that {_line('W', 2, placement)} reads was damaged in the cache before dW2 read it."]
+        return [line + f": A1 was damaged in the cache before dW2 read it (in the line that makes "
+                f"{_line('W', 2, placement)})."]
     return [line + (f"; {dz_said}: " if dz_right is not None else ": ")
             + f"look at the line that makes {_line(bad[0], layer, placement)}."]
 

@@ -118,8 +118,8 @@ def _keep_prob(keep_prob, m=None):
 
 def _mask_shape(got, shape):
     if got in ((shape[0], 1), (shape[0],)):
-        return ("one draw per unit, shared by every example; each unit of each example is kept or dropped on its "
-                "own draw: rng.random(A1.shape)")
+        return ("yours is one draw per unit, shared by every example; each unit of each example must be kept or "
+                "dropped on its own draw: rng.random(A1.shape)")
     return "the transpose's shape (here the examples are the columns)" if got == shape[::-1] else ""
 
 
@@ -200,7 +200,7 @@ def check_dropout_backward(backward_propagation_with_dropout, keep_prob=0.8, m=1
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             report = check(params, forward_propagation=forward_frozen, backward_propagation=backward, X=X, Y=Y, m=m,
-                           method=method)
+                           method=method, progress=False)  # a bar left in the feedback's output misleads
     except Stop as stop:
         return stop.feedback
     except ValueError as e:
