@@ -95,6 +95,9 @@ def cost(AL, Y):
         raise ValueError(f"AL must be probabilities (the softmax output), but its values run from "
                          f"{AL.min():.3g} to {AL.max():.3g}; for pre-activations Z use cost_from_logits(Z, Y)")
     lost = (AL < TINY) & (Y != 0)
+    if lost.any() and np.all((AL == 0) | (AL == 1)) and not np.all((Y == 0) | (Y == 1)):
+        raise ValueError("AL is one-hot and Y is not: the arguments look swapped. cost(AL, Y) takes the "
+                         "probabilities first, then the one-hot labels")
     if lost.any():
         raise ValueError(f"{lost.sum()} right-class probabilities in AL are below 1e-308 (float64 stores "
                          "them as 0 or with lost digits), so their log is lost: use the output layer's "
@@ -341,8 +344,11 @@ def _check_params(params, n_in=None, m=None):
         n_in = W.shape[-1] if n_in is None else n_in
         if W.ndim != 2 or W.shape[1] != n_in:
             hint = " (examples go in columns: did you pass X.T?)" if l == 1 and m == W.shape[-1] else ""
+            flipped = W.ndim == 2 and W.shape[0] == n_in and np.shape(b) == (W.shape[1], 1)  # b has W's units
+            units = W.shape[1] if flipped else (W.shape[0] if W.ndim else "?")
+            hint = f" (W{l} transposed? it is (units, inputs))" if flipped else hint
             raise ValueError(f"W{l} has shape {W.shape} but its input has {n_in} rows; "
-                             f"W{l} must be ({W.shape[0] if W.ndim else '?'}, {n_in}){hint}")
+                             f"W{l} must be ({units}, {n_in}){hint}")
         if b.shape != (W.shape[0], 1):
             raise ValueError(f"b{l} has shape {b.shape}; it must be a column ({W.shape[0]}, 1)")
         n_in = W.shape[0]
@@ -407,6 +413,9 @@ def _check_masks(params, masks, m):
         if np.shape(D) != shape:
             raise ValueError(f"masks needs D{l} of shape {shape} (one 0/1 entry per unit and example; "
                              f"model.draw_masks makes them), got {'none' if D is None else np.shape(D)}")
+        if not np.all((np.asarray(D) == 0) | (np.asarray(D) == 1)):  # NaN fails both
+            raise ValueError(f"masks D{l} must hold only 0 (dropped) and 1 (kept); the 1/keep_prob is forward's "
+                             "to apply, not the mask's (model.draw_masks makes them)")
     return {f"D{l}": masks[f"D{l}"] for l in range(1, L)}
 
 

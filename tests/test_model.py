@@ -297,3 +297,25 @@ def test_the_course_network_names_what_it_cannot_use(call, words):
     with pytest.raises(ValueError, match=re.escape(words)) as info:
         call(*course.test_case())
     assert "\n" not in str(info.value)
+
+
+def test_a_transposed_weight_matrix_is_named_with_the_shape_it_needs(batch):
+    params, X, _ = batch
+    with pytest.raises(ValueError, match=r"W1 must be \(10, 784\) \(W1 transposed\?"):
+        model.forward({**params, "W1": params["W1"].T}, X)
+    with pytest.raises(ValueError, match=r"W2 must be \(10, 10\)$"):  # b2 has 10 units: not a transpose
+        model.forward({**params, "W2": params["W2"][:, :5]}, X)
+
+
+@pytest.mark.parametrize("fill", [0.5 / 0.8, 3.0, np.nan])
+def test_dropout_masks_hold_only_0_and_1(batch, fill):
+    params, X, _ = batch
+    with pytest.raises(ValueError, match="masks D1 must hold only 0"):
+        model.forward(params, X, 0.8, masks={"D1": np.full((10, X.shape[1]), fill)})
+
+
+def test_a_cost_with_its_arguments_swapped_says_so(batch):
+    params, X, Y = batch
+    A2 = model.forward(params, X)["A2"]
+    with pytest.raises(ValueError, match="the arguments look swapped"):
+        model.cost(Y, A2)
