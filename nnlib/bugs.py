@@ -121,6 +121,12 @@ def active():
     return list(_active)
 
 
+def on_here():
+    """The bugs switched on for the calling thread (inside its `enabled` block), else []."""
+    with _lock:
+        return list(_active) if _owner == threading.get_ident() else []
+
+
 def get(name):
     if name not in REGISTRY:
         raise ValueError(f"unknown bug {name!r}; known bugs: {', '.join(REGISTRY)}")

@@ -712,18 +712,21 @@ def _unexplained(report, said):
                               "doctor does not know: whether it is right, these numbers cannot tell.",
                               ("checker unknown",), answers=a)]
     out = []
-    for v in uniform:
-        says = sorted({round(float(p[v]), 3) for p in report.right_predictions.values() if np.isfinite(p[v])})
-        if not any(n in consistent for n in report.right_predictions) or not (
-                np.isfinite(a[v]) and any(abs(a[v] - s) < 1e-3 * max(1.0, s) for s in says)):
-            out.append(certain(f"it says {_fmt(a[v])} for {v.replace('_', ' ')} gradients, where every right formula "
-                               f"the doctor knows says {' or '.join(f'{s:.3f}' for s in says)}.", ("checker wrong",),
-                               answers=a))
-            break
-    else:
-        if not a["exact"] < limit:
-            out.append(certain(f"on exact gradients it says {_fmt(a['exact'])}, where a correct checker says at most "
-                               f"{_fmt(limit)}.", ("checker wrong",), answers=a))
+    says = {v: sorted({round(float(p[v]), 3) for p in report.right_predictions.values() if np.isfinite(p[v])})
+            for v in uniform}
+    off = [v for v in uniform if not (np.isfinite(a[v]) and any(abs(a[v] - s) < 1e-3 * max(1.0, s) for s in says[v]))]
+    if off:  # an answer that no right formula gives for its variant: name that variant, not another
+        v = off[0]
+        out.append(certain(f"it says {_fmt(a[v])} for {v.replace('_', ' ')} gradients, where every right formula "
+                           f"the doctor knows says {' or '.join(f'{s:.3f}' for s in says[v])}.", ("checker wrong",),
+                           answers=a))
+    elif not consistent:  # each answer is some right formula's, but no one formula gives them all
+        out.append(certain(f"each of its answers on doubled, sign-flipped and divided-by-m gradients is one that some "
+                           f"right formula gives, but no one formula the doctor knows gives them all ({said}).",
+                           ("checker wrong",), answers=a))
+    elif not a["exact"] < limit:
+        out.append(certain(f"on exact gradients it says {_fmt(a['exact'])}, where a correct checker says at most "
+                           f"{_fmt(limit)}.", ("checker wrong",), answers=a))
     out.append(likely(f"its answers ({said}) fit none of the formulas the doctor knows: {guess}"))
     return False, out
 

@@ -125,8 +125,20 @@ def check(parameters, cost=None, gradients=None, *, forward_propagation=None, ba
     method: "auto" (every entry when that takes at most a few seconds, else a sample), "loop"
     (every entry), "sampled" (k per parameter) or "directional".
     """
+    _refuse_lab_bugs()
     case = _resolve(parameters, cost, gradients, forward_propagation, backward_propagation, X, Y, m, layout)
     return _check_case(case, method, epsilon, threshold, k, rng, progress)
+
+
+def _refuse_lab_bugs():
+    """The doctor measures with nnlib's own functions (copy_params, ...): with a bug of the lab switched
+    on they would carry it, and its verdicts would be about the lab's bug, not the learner's code."""
+    from . import bugs
+
+    on = bugs.on_here()
+    if on:
+        raise ValueError(f"the bug lab has {', '.join(on)} switched on here, and the doctor's own check would "
+                         "carry it: call the doctor outside `with nnlib.bugs.enabled(...)`")
 
 
 def _auto_method(case, k):
@@ -189,9 +201,16 @@ def _check_case(case, method="auto", epsilon=EPSILON, threshold=THRESHOLD, k=25,
             report = again
     report.changed_cache_keys, report.backward_writes = case.changed_cache, list(case.backward_writes)
     report.params_unchanged = report.params_unchanged and not case.wrote
+    if case.m == 1 and report.passed:
+        notes.append(ONE_EXAMPLE)
     report.notes, report.cost_writes = notes, list(case.cost.wrote)
     report.diagnosis = diagnose(report)
     return report
+
+
+# A pass on one example cannot see a misplaced 1/m: 1/m = m = 1 there.
+ONE_EXAMPLE = ("m = 1: a 1/m applied twice or left out changes nothing on one example (1/m = 1), so this pass "
+               "cannot rule it out; check on m >= 2 examples too")
 
 
 ROUNDING_EPSILON = 1e-5  # a second look at a small failure: rounding error ~ 1/eps, truncation ~ eps^2
@@ -430,8 +449,11 @@ def _moved(before, after):
 
 
 def _run_checker(checker, parameters, gradients, names=(), read_only=False):
-    """Call checker(parameters, gradients) on copies; return (answer, how, wrote, {changed key: how far})."""
+    """Call checker(parameters, gradients) on copies of both; return (answer, how, wrote, {changed key:
+    how far}). The gradients are copied too: a checker that writes into them (g["dW1"] *= 0) must change
+    neither the caller's arrays nor the next call's."""
     copies = {k: np.array(v, copy=True) for k, v in parameters.items()}
+    gradients = {k: np.array(v, copy=True) if isinstance(v, np.ndarray) else v for k, v in gradients.items()}
     for v in copies.values():
         v.flags.writeable = not read_only
     out = io.StringIO()
@@ -463,6 +485,7 @@ def check_checker(checker, parameters, cost, gradients, m=None, progress=None, e
     nnlib's check of every entry agrees with it). backprop: nnlib's CheckReport of the learner's
     gradients, if any: a checker that passes gradients it clearly fails is wrong.
     """
+    _refuse_lab_bugs()
     if not callable(checker):
         raise ValueError(f"checker must be your gradient-check function, got {type(checker).__name__}")
     if not callable(cost):
@@ -661,6 +684,7 @@ def triangulate(parameters, cost=None, gradients=None, checker=None, *, forward_
         raise ValueError(f"checker_seconds must be a number of seconds > 0, such as 60, got {checker_seconds!r}")
     if checker is not None and not callable(checker):
         raise ValueError(f"checker must be your gradient-check function, got {type(checker).__name__}")
+    _refuse_lab_bugs()
     case = _resolve(parameters, cost, gradients, forward_propagation, backward_propagation, X, Y, m, layout)
     backprop = _check_case(case, method, progress=progress)
     triage = Triage(backprop)
@@ -678,6 +702,7 @@ def triangulate(parameters, cost=None, gradients=None, checker=None, *, forward_
                                + (f", all of it at {backprop.kinks} entries on a kink (without them "
                                   f"{_fmt(backprop.without_kinks)})." if backprop.kink_only else "."))
         triage.findings += [d for d in backprop.diagnosis if d.claim != ("agrees",)][:4]
+        triage.findings += [note for note in backprop.notes if note == ONE_EXAMPLE]
     if on_backprop is not None:
         on_backprop(triage)
     if checker is not None:

@@ -145,7 +145,17 @@ def scalar_cost(value, what):
 # -- what a checker answered ------------------------------------------------------------------
 
 _NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?!\w)|\b(?:nan|inf)\b", re.IGNORECASE)
-_LABEL = re.compile(r"diff|error|rel", re.IGNORECASE)
+# What a checker calls its answer: first 'difference' (or 'diff'), then a (relative) error. Whole words
+# (an underscore counts as a break: rel_error, max_rel_error), so 'ReLU' or 'differentiable' is no label.
+_DIFFERENCE = re.compile(r"(?<![a-z])diff(?:erence)?s?(?![a-z])", re.IGNORECASE)
+_ERROR = re.compile(r"(?<![a-z])(?:rel(?:ative)?[ _-]?(?:err(?:or)?|diff(?:erence)?)?|err(?:or)?s?)(?![a-z])",
+                    re.IGNORECASE)
+# A line that states a setting ("error threshold 2e-07", "epsilon = 1e-07") is not an answer.
+_SETTING = re.compile(r"threshold|toleran|(?<![a-z])eps(?:ilon)?(?![a-z])", re.IGNORECASE)
+
+
+def _labelled(key):
+    return bool(_DIFFERENCE.search(key) or _ERROR.search(key))
 
 
 def _is_number(x):
@@ -163,7 +173,7 @@ def read_answer(returned, printed, names=()):
     no answer to read."""
     given = returned
     if isinstance(returned, dict):
-        named = [v for k, v in returned.items() if _LABEL.search(str(k)) and _is_number(v)]
+        named = [v for k, v in returned.items() if _labelled(str(k)) and _is_number(v)]
         if len(named) != 1 and returned and set(map(str, returned)) <= set(names) \
                 and all(_is_number(v) for v in returned.values()):
             worst = max(returned, key=lambda k: float(np.asarray(returned[k], dtype=float).reshape(())))
@@ -200,19 +210,22 @@ def read_answer(returned, printed, names=()):
 
 
 def _number_in(text):
-    """(the number after 'difference' or 'error', the worst if several lines have one, how many,
-    how many of them were NaN) or (the only number, 1, 0), or None. A NaN among other numbers (a
-    0/0 at an entry where both gradients are 0) is left out of the worst."""
+    """(the number after 'difference', the worst if several lines have one, how many, how many of
+    them were NaN); failing that the same for '(relative) error', on lines that state no setting
+    (threshold, epsilon); failing that (the only number, 1, 0), or None. A NaN among other numbers
+    (a 0/0 at an entry where both gradients are 0) is left out of the worst."""
     text = re.sub(r"\x1b\[[0-9;]*m", "", text)
-    labelled = []
-    for line in text.splitlines():
-        label = _LABEL.search(line)
-        after = _NUMBER.findall(line[label.end():]) if label else []
-        if after:
-            labelled.append(float(after[0]))
-    if labelled:
-        numbers = [x for x in labelled if x == x] or labelled
-        return max(numbers), len(labelled), len(labelled) - len(numbers) if len(labelled) > 1 else 0
+    lines = text.splitlines()
+    for label_of, lines_of in ((_DIFFERENCE, lines), (_ERROR, [x for x in lines if not _SETTING.search(x)])):
+        labelled = []
+        for line in lines_of:
+            label = label_of.search(line)
+            after = _NUMBER.findall(line[label.end():]) if label else []
+            if after:
+                labelled.append(float(after[0]))
+        if labelled:
+            numbers = [x for x in labelled if x == x] or labelled
+            return max(numbers), len(labelled), len(labelled) - len(numbers) if len(labelled) > 1 else 0
     numbers = _NUMBER.findall(text)
     return (float(numbers[0]), 1, 0) if len(numbers) == 1 else None
 
@@ -245,6 +258,8 @@ def notebook_cells(path):
     (%%bash, %%html, %%writefile) are skipped."""
     try:
         cells = json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
+        if not isinstance(cells, list):
+            raise TypeError(f"its 'cells' is a {type(cells).__name__}, not a list")
     except (ValueError, KeyError, TypeError) as e:
         raise ValueError(f"{Path(path).name} is not a readable notebook ({type(e).__name__}): save it from Jupyter "
                          "again, or export it as a .py file (File > Save and Export Notebook As > Executable "

@@ -191,6 +191,16 @@ def test_a_notebook_whose_test_cell_fails_is_checked_and_the_cell_named(tmp_path
                                "(the doctor went on with the other cells)\n"), out.stdout
 
 
+@pytest.mark.parametrize("text", ['{"cells": 5}', '{"cells": {}}', "[]", "not json", '{"nbformat": 4}'])
+def test_a_broken_notebook_file_gets_one_line_that_says_so(tmp_path, text):
+    # once: '{"cells": 5}' gave a traceback, then "something in your code ends Python"
+    notebook = tmp_path / "broken.ipynb"
+    notebook.write_text(text)
+    out = check(notebook)
+    assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+    assert "broken.ipynb is not a readable notebook" in out.stderr, out.stderr
+
+
 def test_a_notebook_cell_that_fails_before_a_function_is_defined_is_named(tmp_path):
     source = (FILES / "course_fixed.py").read_text().replace("import backward_propagation_n, ", "import ")
     notebook = _notebook(tmp_path / "assignment.ipynb", "import numpy as np\n",

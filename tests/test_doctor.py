@@ -471,3 +471,59 @@ def test_check_checker_refuses_an_exact_gradient_it_cannot_use(exact):
     with pytest.raises(ValueError, match="exact must be the exact gradient as a dict keyed like the parameters"):
         nnlib.check_checker(lambda p, g: 0.0, parameters, lambda p: course.forward_propagation_n(X, Y, p)[0],
                             grads, exact=exact)
+
+
+def test_a_checker_that_writes_into_the_gradients_changes_none_of_the_callers(course_case):
+    # the README promises the learner's arrays are never changed: the gradients too, not only the parameters
+    X, Y, parameters = course_case
+    _, cache = course.forward_propagation_n(X, Y, parameters)
+    grads = course.backward_propagation_n(X, Y, cache)
+    before = deep(grads)
+
+    def zeroes_dW1(p, g):
+        g["dW1"] *= 0
+        return course.gradient_check_n(p, g, X, Y)
+
+    def cost(p):
+        return course.forward_propagation_n(X, Y, p)[0]
+
+    assert not nnlib.check_checker(zeroes_dW1, parameters, cost, grads).correct
+    triage = nnlib.triangulate(parameters, cost=cost, gradients=grads, checker=zeroes_dW1)
+    assert triage.verdict == "bug in the checker"
+    assert all(np.array_equal(grads[k], before[k]) for k in grads)
+
+
+@pytest.mark.parametrize("entry", ["check", "check_checker", "triangulate"])
+def test_the_doctor_refuses_to_run_with_a_lab_bug_on_in_this_thread(course_case, entry):
+    # once: triangulate on the course's right code said "bugs in both" inside bugs.enabled("shallow_copy")
+    X, Y, parameters = course_case
+
+    def cost(p):
+        return course.forward_propagation_n(X, Y, p)[0]
+
+    def gradients(p):
+        return course.backward_propagation_n(X, Y, course.forward_propagation_n(X, Y, p)[1])
+
+    def checker(p, g):
+        return course.gradient_check_n(p, g, X, Y)
+
+    call = {"check": lambda: nnlib.check(parameters, cost, gradients),
+            "check_checker": lambda: nnlib.check_checker(checker, parameters, cost, gradients(parameters)),
+            "triangulate": lambda: nnlib.triangulate(parameters, cost, gradients, checker)}[entry]
+    with nnlib.bugs.enabled("shallow_copy"), pytest.raises(ValueError, match="shallow_copy switched on here"):
+        call()
+    assert call() is not None  # and runs once the block is closed
+
+
+def test_a_pass_on_one_example_says_it_cannot_see_a_misplaced_1_over_m(course_case):
+    X, Y, parameters = course_case
+
+    def twice(X, Y, cache):  # the 1/m applied twice: invisible at m = 1
+        return {k: v / X.shape[1] for k, v in course.backward_propagation_n(X, Y, cache).items()}
+
+    one = nnlib.triangulate(parameters, forward_propagation=course.forward_propagation_n, backward_propagation=twice,
+                            X=X[:, :1], Y=Y[:, :1])
+    assert any("m = 1: a 1/m applied twice or left out changes nothing" in str(f) for f in one.findings), one
+    three = nnlib.triangulate(parameters, forward_propagation=course.forward_propagation_n, backward_propagation=twice,
+                              X=X, Y=Y)
+    assert not three.all_good and not any("m = 1" in str(f) for f in three.findings)

@@ -196,6 +196,14 @@ def test_an_int_cost_is_refused_and_says_so():
                         X, Y, parameters)[1]))
 
 
+def test_a_wrong_checker_is_blamed_for_the_answer_that_is_wrong():
+    # once: "certain: it says 0.3333333 for doubled gradients, where every right formula ... says 0.333 ..."
+    # for a sign-blind checker, whose doubled answer is right and whose sign-flipped one (2e-09) is not
+    program = next(p for p in PROGRAMS if p.name == "checker: compares absolute values (sign-blind)")
+    sure = [s for s in statements(run(program)) if s.startswith("certain: it says")]
+    assert len(sure) == 1 and "for sign flipped gradients" in sure[0], sure
+
+
 def _table():
     rows, total = [], 0
     for program in PROGRAMS:

@@ -300,6 +300,35 @@ def _course(name, truth, numerator, backward=course.backward_propagation_n):
     return Program(name, "checkers", truth, kwargs)
 
 
+
+def prints_settings_then_difference(J):
+    """Right; it prints its settings (an 'error threshold', a 'ReLU'-like word) before its answer."""
+    def check(parameters, gradients, epsilon=1e-7, threshold=2e-7):
+        print(f"gradient check: epsilon = {epsilon}, error threshold {threshold}")
+        print(f"checking a ReLU-free tanh net, {sum(v.size for v in parameters.values())} parameters")
+        a, n = flat(gradients, prefix="d"), flat(central(J, parameters, epsilon=epsilon))
+        difference = norm_ratio(a, n)
+        print(f"difference = {difference:.7g}", "PASS" if difference < threshold else "FAIL")
+    return check
+
+
+def prints_abs_errors_then_difference(J):
+    """Right; it prints each parameter's largest absolute error, then its answer, the difference."""
+    def check(parameters, gradients):
+        n = central(J, parameters)
+        for k in KEYS:
+            print(f"{k} max abs error: {np.max(np.abs(gradients['d' + k] - n[k])):.3e}")
+        print(f"difference = {norm_ratio(flat(gradients, prefix='d'), flat(n)):.7g}")
+    return check
+
+
+def sign_blind(J):
+    """Wrong: it compares absolute values, so a sign-flipped gradient passes."""
+    def check(parameters, gradients):
+        a, n = flat(gradients, prefix="d"), flat(central(J, parameters))
+        return np.linalg.norm(np.abs(a) - np.abs(n)) / (np.linalg.norm(a) + np.linalg.norm(n))
+    return check
+
 # -- the programs ---------------------------------------------------------------------------------
 
 def backward_in_reverse(X, Y, cache):
@@ -348,6 +377,11 @@ PROGRAMS = [
              right("", 1e-7, checker_random=True, judgeable=False), sampled_norm_ratio, random=True),
     _program("checker: x += h; x -= 2h; x += h with CS231n's rel_error",
              right("max relative error", 1e-5, checker_writes=True, checker_rounding=True), restore_by_arithmetic),
+    _program("checker: prints its threshold and settings, then the difference", right("norm ratio", 1e-7),
+             prints_settings_then_difference),
+    _program("checker: prints max abs errors, then the difference", right("norm ratio", 1e-7),
+             prints_abs_errors_then_difference),
+    _program("checker: compares absolute values (sign-blind)", Truth(checker={"sign blind"}, m=7), sign_blind),
     _program("checker: max |a - n|, no denominator", Truth(checker={"max abs"}, m=7), max_abs),
     _program("checker: W1 and b1 only", Truth(checker={"blind"}, checker_blind=("W2", "b2"),
              checker_formula="norm ratio", checker_step=1e-7, m=7), first_layer_only),
