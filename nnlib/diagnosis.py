@@ -492,7 +492,9 @@ FORMULA_CAUSES = {
 }
 FORMULA_NAMES = {"norm ratio": "the course's ||a - n|| / (||a|| + ||n||)",
                  "L1 norm ratio": "the L1 norm ratio sum|a - n| / (sum|a| + sum|n|)",
-                 "max relative error": "CS231n's max relative error |a - n| / max(1e-8, |a| + |n|)",
+                 # the floor against 0/0 is not named: the numbers cannot tell 1e-8 (CS231n's) from 1e-12
+                 "max relative error": "CS231n's max relative error, the largest |a - n| / (|a| + |n|) (with a "
+                                       "floor under the denominator)",
                  "per parameter": "a relative difference per parameter (the worst one)",
                  "mean relative error": "the mean element-wise relative error |a - n| / (|a| + |n|)",
                  "relative to numeric": "||a - n|| / ||n||, the error relative to the numeric gradient",

@@ -41,6 +41,8 @@ def match_gradients(parameters, gradients):
                          f"and the gradients {list(gradients)}; name the gradient of W1 dW1 (or dw1, or W1 "
                          "itself), of b1 db1")
     for p, g in matched.items():
+        if gradients[g] is None:
+            raise ValueError(f"{g} is None: your backward leaves it out (a forgotten assignment or return?)")
         P, G = np.shape(parameters[p]), np.shape(gradients[g])
         if P != G:
             hint = " (transposed?)" if G == P[::-1] else ""
@@ -65,7 +67,9 @@ def examples_in(X, parameters, m=None, layout=None):
         raise ValueError(f"layout must be 'columns' (X is (n_x, m), the course's) or 'rows' (X is (m, n_x)), "
                          f"got {layout!r}")
     if m is not None:
-        return int(m), f"m = {m} examples (as given)"
+        sides = tuple(np.shape(X)) if X is not None and np.ndim(X) == 2 else ()
+        odd = f"; but X is {sides}: neither side is {m}, is m right?" if sides and m not in sides else ""
+        return int(m), f"m = {m} examples (as given{odd})"
     if X is None or np.ndim(X) != 2:
         return None, ""
     shape = tuple(np.shape(X))

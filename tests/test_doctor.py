@@ -527,3 +527,21 @@ def test_a_pass_on_one_example_says_it_cannot_see_a_misplaced_1_over_m(course_ca
     three = nnlib.triangulate(parameters, forward_propagation=course.forward_propagation_n, backward_propagation=twice,
                               X=X, Y=Y)
     assert not three.all_good and not any("m = 1" in str(f) for f in three.findings)
+
+
+def test_an_m_that_fits_neither_side_of_X_is_questioned(course_case):
+    X, Y, parameters = course_case  # X is (4, 3)
+    report = nnlib.check(parameters, forward_propagation=course.forward_propagation_n,
+                         backward_propagation=course.backward_propagation_n, X=X, Y=Y, m=7)
+    assert "neither side is 7, is m right?" in report.notes[0]
+    report = nnlib.check(parameters, forward_propagation=course.forward_propagation_n,
+                         backward_propagation=course.backward_propagation_n, X=X, Y=Y, m=3)
+    assert report.notes[0] == "m = 3 examples (as given)"
+
+
+def test_a_gradient_that_is_none_is_called_none(course_case):
+    X, Y, parameters = course_case
+    grads = course.backward_propagation_n(X, Y, course.forward_propagation_n(X, Y, parameters)[1])
+    with pytest.raises(ValueError, match="dW1 is None: your backward leaves it out"):
+        nnlib.check(parameters, cost=lambda p: course.forward_propagation_n(X, Y, p)[0],
+                    gradients={**grads, "dW1": None})
