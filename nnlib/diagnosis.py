@@ -377,7 +377,9 @@ def _rows_read(bad, good, m, report):
                           f"dZ{number}, agrees: the error is in the line that computes {grad_name(wrong.name)} (what "
                           f"it reads, a stray factor, a sum over the wrong axis), not in dZ{number}; or "
                           f"{grad_name(wrong.name)} is paired with the wrong "
-                          "parameter (filed under another name, or flattened in another order than the parameters)."))
+                          "parameter (filed under another name, or flattened in another order than the parameters)"
+                          + (f"; or no error at all, only its {wrong.kinks} entr{'y' if wrong.kinks == 1 else 'ies'} "
+                             "on a kink." if wrong.kinks else ".")))
     failing_layers = [n for n, pair in layers.items() if len(pair) == 2 and not any(x.passed for x in pair.values())]
     for number in failing_layers:
         W, b = layers[number]["w"], layers[number]["b"]

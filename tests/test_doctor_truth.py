@@ -204,6 +204,14 @@ def test_a_wrong_checker_is_blamed_for_the_answer_that_is_wrong():
     assert len(sure) == 1 and "for sign flipped gradients" in sure[0], sure
 
 
+def test_a_gradient_that_fails_at_kinks_only_is_not_blamed_alone():
+    # once: "likely: 4 entries sit on a kink ... not backprop" and, below it, "likely: db1 fails while dW1 agrees:
+    # the error is in the line that computes db1", for a db1 that fails only at those entries
+    program = next(p for p in PROGRAMS if p.name.startswith("ReLU'(0) = 1 at a blank example's kinks"))
+    lines = [s for s in statements(run(program)) if "db1 fails while dW1" in s]
+    assert len(lines) == 1 and lines[0].endswith("or no error at all, only its 4 entries on a kink."), lines
+
+
 def _table():
     rows, total = [], 0
     for program in PROGRAMS:

@@ -135,6 +135,39 @@ def _two_layer_program(name, truth, forward, backward):
     return Program(name, "L2", truth, kwargs)
 
 
+
+def kink_forward(X, Y, parameters):
+    Z1 = parameters["W1"] @ X + parameters["b1"]
+    A1 = np.maximum(0, Z1)
+    Z2 = parameters["W2"] @ A1 + parameters["b2"]
+    E = np.exp(Z2 - Z2.max(axis=0))
+    A2 = E / E.sum(axis=0)
+    return -np.sum(Y * np.log(A2)) / X.shape[1], (Z1, A1, parameters["W2"], A2)
+
+
+def kink_backward_dW2_doubled(X, Y, cache):
+    """ReLU'(0) = 1 (Z1 >= 0), right away from kinks; and a real bug, dW2 doubled."""
+    Z1, A1, W2, A2 = cache
+    m = X.shape[1]
+    dZ2 = A2 - Y
+    dZ1 = W2.T @ dZ2 * (Z1 >= 0)
+    return {"dW1": dZ1 @ X.T / m, "db1": dZ1.sum(1, keepdims=True) / m, "dW2": 2 * dZ2 @ A1.T / m,
+            "db2": dZ2.sum(1, keepdims=True) / m}
+
+
+def kink_program(name, truth):
+    """A blank example and b1 = 0 put Z1 = 0 exactly: db1 fails at its kink entries only."""
+    def kwargs():
+        rng = np.random.default_rng(13)
+        X = rng.standard_normal((6, 5))
+        X[:, 0] = 0
+        Y = np.eye(3)[:, rng.integers(0, 3, 5)]
+        parameters = {"W1": rng.standard_normal((4, 6)) * 0.5, "b1": np.zeros((4, 1)),
+                      "W2": rng.standard_normal((3, 4)) * 0.5, "b2": rng.standard_normal((3, 1)) * 0.1}
+        return dict(parameters=parameters, forward_propagation=kink_forward,
+                    backward_propagation=kink_backward_dW2_doubled, X=X, Y=Y)
+    return Program(name, "kinks", truth, kwargs)
+
 PROGRAMS = [
     _two_layer_program("L2: right", Truth(m=6), l2_forward, l2_backward),
     _two_layer_program("L2: the lambda/m W term left out of dW", Truth(wrong={"W1": None, "W2": None}, m=6),
@@ -143,6 +176,7 @@ PROGRAMS = [
     dropout_program("dropout: fresh masks inside the cost", Truth(cost="random", m=6), fresh=True),
     dropout_program("dropout: backward without / keep_prob", Truth(wrong={"W1": KEEP_PROB, "b1": KEEP_PROB}, m=6),
                     dropout_backward_without_keep_prob),
+    kink_program("ReLU'(0) = 1 at a blank example's kinks, and dW2 doubled", Truth(wrong={"W2": 2.0, "b1": None}, m=5)),
     three_program("three layers: right", Truth(m=6)),
     three_program("three layers: db2 without its 1/m", Truth(wrong={"b2": 6.0}, m=6), db2_scale=1.0),
     three_program("three layers: dW2 transposed (W2 is square)",
